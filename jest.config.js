@@ -4,9 +4,10 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
+  // Type checking is done once by `tsc --noEmit` (npm test runs it first); ts-jest only transpiles.
   // VM and SSH tests wait on real processes; each test sets its own tighter bound.
   testTimeout: 120000,
   transform: {
-    "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false }, isolatedModules: false }],
+    "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false }, isolatedModules: true }],
   },
 };
