@@ -7,6 +7,7 @@ module.exports = {
   // Type checking is done once by `tsc --noEmit` (npm test runs it first); ts-jest only transpiles.
   // VM and SSH tests wait on real processes; each test sets its own tighter bound.
   testTimeout: 120000,
+  reporters: ["default", "<rootDir>/test/summary-reporter.js"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false }, isolatedModules: true }],
   },
