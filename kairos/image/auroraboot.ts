@@ -58,7 +58,6 @@ export function buildRawArgv(spec: ImageSpec, firmware: "efi" | "bios", o: Auror
     "--set", "disable_netboot=true",
     "--set", `disk.${firmware}=true`,
     "--set", `state_dir=${OUTPUT_MOUNT}`,
-    "--set", `arch=${spec.arch}`,
   ];
   if (spec.diskSizeMiB !== undefined) argv.push("--set", `disk.size=${spec.diskSizeMiB}`);
   if (o.cloudConfigFile) argv.push("--cloud-config", CLOUD_CONFIG_MOUNT);
