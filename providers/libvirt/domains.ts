@@ -1,0 +1,160 @@
+/**
+ * Domains: define + start from the pure XML builder, read back (state, MAC), wait for an address
+ * (DHCP lease, then guest agent, then ARP), read the serial console log, destroy + undefine
+ * (with the UEFI nvram).
+ *
+ * Serial console: the domain's `<serial><log file=…>` is written by virtlogd on the hypervisor host.
+ * For a local URI it is read directly; for `qemu+ssh://` it is read with `tail` over ssh with the
+ * URI's user, port and key; other remote transports have no way to read it (the diagnostics say so).
+ */
+import * as fs from "fs";
+import { DomainSpec, buildDomainXml } from "../../kairos/libvirt";
+import { Clock, retryUntil } from "../retry";
+import { run } from "../exec";
+import { Connection, isNotFound, parseTable, virsh, virshOrMissing } from "./virsh";
+import { isLocalUri, parseLibvirtUri, sshArgvFor } from "./uri";
+
+/** Where a domain's serial console is logged on the hypervisor host. */
+export function serialLogPath(domain: string): string {
+  return `/var/log/libvirt/qemu/${domain}-serial.log`;
+}
+
+export interface DomainInfo {
+  name: string;
+  /** `running`, `shut off`, `paused`, … as virsh domstate reports it. */
+  state: string;
+  /** MAC of the first interface. */
+  mac?: string;
+  uuid: string;
+}
+
+export async function readDomain(conn: Connection, name: string): Promise<DomainInfo | undefined> {
+  const st = await virshOrMissing(conn, ["domstate", name]);
+  if (!st) return undefined;
+  const uuid = (await virsh(conn, ["domuuid", name])).stdout.trim();
+  const ifs = parseTable((await virsh(conn, ["domiflist", name])).stdout);
+  // columns: Interface Type Source Model MAC
+  const mac = ifs.find((r) => r.length >= 5)?.[4];
+  return { name, state: st.stdout.trim(), mac, uuid };
+}
+
+/** Defines and starts the domain; if starting fails, removes the definition and rethrows. */
+export async function createDomain(conn: Connection, spec: DomainSpec): Promise<DomainInfo> {
+  const xml = buildDomainXml(spec);
+  if (await readDomain(conn, spec.name)) throw new Error(`domain '${spec.name}' already exists on ${conn.uri}; delete it or choose another name`);
+  await virsh(conn, ["define", "/dev/stdin"], { input: xml });
+  try {
+    await virsh(conn, ["start", spec.name]);
+    const d = await readDomain(conn, spec.name);
+    if (!d) throw new Error(`domain '${spec.name}' vanished right after start`);
+    return d;
+  } catch (e) {
+    await deleteDomain(conn, spec.name).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Stops (hard) and undefines, removing nvram; optionally removes the serial log. Already gone = success. */
+export async function deleteDomain(conn: Connection, name: string, opts: { serialLogFile?: string } = {}): Promise<void> {
+  try {
+    await virsh(conn, ["destroy", name]);
+  } catch (e) {
+    if (!isNotFound(e) && !/not running/i.test((e as { stderr?: string }).stderr ?? "")) throw e;
+  }
+  await virshOrMissing(conn, ["undefine", name, "--nvram"]);
+  if (opts.serialLogFile) await removeHostFile(conn, opts.serialLogFile);
+}
+
+async function removeHostFile(conn: Connection, file: string): Promise<void> {
+  if (isLocalUri(conn.uri)) fs.rmSync(file, { force: true });
+  else if (parseLibvirtUri(conn.uri).transport.includes("ssh")) await run(sshArgvFor(conn.uri, ["rm", "-f", "--", file]), { timeoutMs: 30_000, allowFailure: true });
+}
+
+/** The last `lines` lines of the serial console log on the hypervisor host. */
+export async function serialTail(conn: Connection, file: string, lines = 40): Promise<string> {
+  if (isLocalUri(conn.uri)) {
+    if (!fs.existsSync(file)) return `(serial log ${file} does not exist yet)`;
+    const text = fs.readFileSync(file, "utf8");
+    return text.split("\n").slice(-lines - 1).join("\n");
+  }
+  if (parseLibvirtUri(conn.uri).transport.includes("ssh")) {
+    const r = await run(sshArgvFor(conn.uri, ["tail", "-n", String(lines), "--", file]), { timeoutMs: 30_000, allowFailure: true });
+    return r.exitCode === 0 ? r.stdout : `(could not read serial log ${file} over ssh: ${r.stderr.trim()})`;
+  }
+  return `(serial log ${file} is on the remote host; the ${parseLibvirtUri(conn.uri).transport} transport offers no way to read it)`;
+}
+
+/** Address sources in the order tried: DHCP lease, then guest agent, then the host's ARP table. */
+export const ADDRESS_SOURCES = ["lease", "agent", "arp"] as const;
+export type AddressSource = (typeof ADDRESS_SOURCES)[number];
+
+/** Pure: first IPv4 address (without prefix) in `virsh -q domifaddr` output, skipping loopback. */
+export function parseDomifaddr(text: string): string | undefined {
+  for (const row of parseTable(text)) {
+    const i = row.indexOf("ipv4");
+    if (i >= 0 && row[i + 1]) {
+      const ip = row[i + 1].split("/")[0];
+      if (!ip.startsWith("127.")) return ip;
+    }
+  }
+  return undefined;
+}
+
+export async function domainAddress(conn: Connection, name: string, source: AddressSource): Promise<string | undefined> {
+  const r = await virsh(conn, ["domifaddr", name, "--source", source], { timeoutMs: 30_000, allowFailure: true });
+  if (r.exitCode !== 0) {
+    if (/failed to get domain/.test(r.stderr)) throw new Error(`domain '${name}' is gone`);
+    return undefined;
+  }
+  return parseDomifaddr(r.stdout);
+}
+
+export interface WaitForAddressOptions {
+  /** @default 120000 (ms) */
+  timeoutMs?: number;
+  /** @default 2000 (ms) */
+  intervalMs?: number;
+  clock?: Clock;
+  serialLogFile?: string;
+  onProgress?: (elapsedMs: number) => void;
+}
+
+/**
+ * Polls lease, agent, then ARP each round until one yields an IPv4 address. Times out with an error
+ * naming every source tried and the last 40 lines of the serial console.
+ */
+export async function waitForAddress(conn: Connection, name: string, opts: WaitForAddressOptions = {}): Promise<{ address: string; source: AddressSource }> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const errors: Partial<Record<AddressSource, string>> = {};
+  return retryUntil(
+    async () => {
+      const st = await readDomain(conn, name);
+      if (!st) throw new Error(`domain '${name}' does not exist`);
+      if (st.state !== "running") throw new Error(`domain '${name}' is ${st.state}`);
+      for (const source of ADDRESS_SOURCES) {
+        try {
+          const address = await domainAddress(conn, name, source);
+          if (address) return { address, source };
+          errors[source] = "no IPv4 address yet";
+        } catch (e) {
+          errors[source] = e instanceof Error ? e.message : String(e);
+        }
+      }
+      return undefined;
+    },
+    {
+      what: `an IPv4 address for domain '${name}' on ${conn.uri} (tried virsh domifaddr --source lease, --source agent, --source arp)`,
+      timeoutMs,
+      intervalMs: opts.intervalMs ?? 2000,
+      clock: opts.clock,
+      onProgress: opts.onProgress ? (ms) => opts.onProgress!(ms) : undefined,
+      diagnostics: async () => {
+        const tried = ADDRESS_SOURCES.map((s) => `  --source ${s}: ${errors[s] ?? "not tried"}`).join("\n");
+        const console = opts.serialLogFile
+          ? `last 40 lines of the serial console (${opts.serialLogFile}):\n${await serialTail(conn, opts.serialLogFile, 40)}`
+          : "(no serial log configured)";
+        return `address sources tried:\n${tried}\n${console}`;
+      },
+    },
+  );
+}

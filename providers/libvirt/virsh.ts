@@ -1,0 +1,59 @@
+/**
+ * The one way this driver talks to libvirt: `virsh -c <uri> …` through providers/exec `run`.
+ * XML goes in on stdin (`/dev/stdin` as the file argument), so no XML file is ever written.
+ */
+import { CommandError, RunOptions, RunResult, run } from "../exec";
+
+export const VIRSH_INSTALL_HINT = "apt-get install libvirt-clients qemu-utils";
+export const QEMU_IMG_INSTALL_HINT = "apt-get install qemu-utils";
+
+/** A libvirt connection: the URI and, optionally, another virsh binary. */
+export interface Connection {
+  /** libvirt URI, e.g. `qemu:///system` or `qemu+ssh://root@host:22/system?keyfile=/k&no_verify=1`. */
+  uri: string;
+  /** virsh binary. @default "virsh" */
+  virsh?: string;
+}
+
+/** Pure: the argv for one virsh command on a connection. */
+export function virshArgv(conn: Connection, args: readonly string[]): string[] {
+  return [conn.virsh ?? "virsh", "-q", "-c", conn.uri, ...args];
+}
+
+export function virsh(conn: Connection, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(virshArgv(conn, args), { timeoutMs: 120_000, installHint: VIRSH_INSTALL_HINT, ...opts });
+}
+
+/** virsh's "no such object" answers (libvirt 9: "failed to get domain 'x'", "… not found: no …"). */
+export function isNotFound(e: unknown): boolean {
+  return e instanceof CommandError && !e.notFound && /failed to get (domain|vol|network|pool) '|not found: no (domain|storage vol|network|storage pool) with matching/i.test(e.stderr);
+}
+
+/** Runs a virsh query; resolves `undefined` when the object does not exist. */
+export async function virshOrMissing(conn: Connection, args: readonly string[], opts: RunOptions = {}): Promise<RunResult | undefined> {
+  try {
+    return await virsh(conn, args, opts);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Parses `virsh xxx-info` "Key:  value" lines. */
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([^:]+):\s*(.*)$/.exec(line.trim());
+    if (m) out[m[1].trim()] = m[2].trim();
+  }
+  return out;
+}
+
+/** Parses a virsh table (whitespace columns, `---` separator) into rows of cells. */
+export function parseTable(text: string): string[][] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !/^-+$/.test(l))
+    .map((l) => l.split(/\s+/));
+}
