@@ -1,0 +1,91 @@
+/**
+ * The L3 harness against a tiny fixture provider: the serialized provider is captured under mocks,
+ * loaded by Pulumi's own host in a fresh process, and driven over gRPC with the engine's secret rules.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  CapturedResource, DynamicProviderHost, captureDynamicResource, isSecret, reveal, secret, startDynamicProviderHost,
+} from "./dynamic-provider-host";
+import { EchoResource } from "./fixtures/echo-resource";
+
+const TYPE = "pulumi-nodejs:dynamic/kairos-test:Echo";
+
+describe("L3 harness: Pulumi's dynamic provider host over gRPC", () => {
+  let host: DynamicProviderHost | undefined;
+  let captured: CapturedResource;
+
+  beforeAll(async () => {
+    captured = await captureDynamicResource(() => {
+      new EchoResource("e1", { name: "alpha", password: pulumi.secret("hunter2-password"), trigger: "1" });
+    });
+    host = await startDynamicProviderHost();
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+
+  it("captures the type token, the inputs with secretness, and the serialized provider", () => {
+    expect(captured.type).toBe(TYPE);
+    expect(captured.name).toBe("e1");
+    expect(captured.inputs.name).toBe("alpha");
+    expect(isSecret(captured.inputs.password)).toBe(true);
+    expect(captured.provider).toContain("exports.handler");
+    expect(captured.inputs.__provider).toBe(captured.provider);
+  });
+
+  it("reports that Pulumi's host does not accept secrets (the engine then strips and re-marks them)", () => {
+    expect(host!.acceptSecrets).toBe(false);
+  });
+
+  it("runs check in the fresh host and returns the provider's failures", async () => {
+    const ok = await host!.check(TYPE, {}, captured.inputs);
+    expect(ok.failures).toEqual([]);
+    expect(isSecret(ok.inputs.password)).toBe(true);
+    const bad = await host!.check(TYPE, {}, { ...captured.inputs, name: "" });
+    expect(bad.failures).toEqual([{ property: "name", reason: "name: must be a non-empty string" }]);
+  });
+
+  it("creates, marking both returned secrets and outputs of secret inputs as secret", async () => {
+    const r = await host!.create(TYPE, captured.inputs);
+    expect(r.id).toBe("echo-alpha");
+    expect(isSecret(r.properties.token)).toBe(true);
+    expect(reveal<string>(r.properties.token)).toMatch(/^[0-9a-f]{32}$/);
+    expect(isSecret(r.properties.password)).toBe(true);
+    expect(reveal(r.properties.password)).toBe("hunter2-password");
+    expect(isSecret(r.properties.name)).toBe(false);
+    expect(r.properties.__provider).toBe(captured.provider);
+    // The host never printed the secret input.
+    expect(host!.output()).not.toContain("hunter2-password");
+  });
+
+  it("diffs, reads, updates and deletes through the same host", async () => {
+    const { id, properties: state } = await host!.create(TYPE, captured.inputs);
+    expect(await host!.diff(TYPE, id, state, captured.inputs)).toEqual({ changes: "none", replaces: [], deleteBeforeReplace: false, diffs: [] });
+    const replaced = await host!.diff(TYPE, id, state, { ...captured.inputs, trigger: "2" });
+    expect(replaced.changes).toBe("some");
+    expect(replaced.replaces).toEqual(["trigger"]);
+    const read = await host!.read(TYPE, id, state);
+    expect(read.id).toBe(id);
+    expect(reveal(read.properties)).toEqual(reveal(state));
+    expect(isSecret(read.properties.token)).toBe(true);
+    const updated = await host!.update(TYPE, id, state, { ...captured.inputs, name: "beta" });
+    expect(updated.name).toBe("beta");
+    expect(updated.generation).toBe(2);
+    await expect(host!.delete(TYPE, id, state)).resolves.toBeUndefined();
+  });
+
+  it("fails a call with the provider's error and the host output", async () => {
+    const broken = "exports.handler = () => ({ create: async () => { throw new Error('boom from provider'); } });";
+    await expect(host!.create(TYPE, { name: "x", __provider: broken })).rejects.toThrow(/create failed: boom from provider/);
+  });
+
+  it("fails to start with a clear message when the host cannot be spawned", async () => {
+    await expect(startDynamicProviderHost({ cwd: "/nonexistent-dir-for-l3-harness", startTimeoutMs: 5000 }))
+      .rejects.toThrow(/^dynamic provider host failed to start \(spawn .*ENOENT\)/);
+  }, 15_000);
+
+  it("fails with the host's own output when it exits before printing its port", async () => {
+    await expect(startDynamicProviderHost({ env: { NODE_OPTIONS: "--require /nonexistent-l3-preload.js" }, startTimeoutMs: 10_000 }))
+      .rejects.toThrow(/exited \(code 1\) before printing its port[\s\S]*nonexistent-l3-preload/);
+  }, 20_000);
+});

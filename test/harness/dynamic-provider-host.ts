@@ -1,0 +1,438 @@
+/**
+ * L3 harness: runs a dynamic provider the way `pulumi up` does, without the Pulumi CLI.
+ *
+ * 1. Capture. `captureDynamicResource(() => new MyComponent(...))` runs the constructor under
+ *    `pulumi.runtime.setMocks` and records, from the mock monitor's `newResource` callback, the
+ *    dynamic resource's type token (`pulumi-nodejs:dynamic/<module>:<Type>`), its inputs, and the
+ *    `__provider` input: the provider text that Pulumi's closure serialization produced, i.e. exactly
+ *    what the engine would store and hand to the provider host.
+ * 2. Host. `startDynamicProviderHost()` spawns Pulumi's own host,
+ *    `node node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js <engine-address>` (the program
+ *    behind the `pulumi-resource-pulumi-nodejs` plugin), with cwd = the repo root (the engine uses the
+ *    program directory) and the env the engine sets (`PULUMI_NODEJS_PROJECT`, `PULUMI_PROJECT`,
+ *    `PULUMI_CONFIG`). The host prints its gRPC port on stdout; the harness connects with
+ *    `@grpc/grpc-js` and Pulumi's generated stubs (`@pulumi/pulumi/proto/provider_grpc_pb`), calls
+ *    `Configure` first (as the engine does; the host answers `acceptSecrets: false`), then whatever the
+ *    test asks: Check, Diff, Create, Read, Update, Delete. The host loads the provider from the
+ *    `__provider` text with `require-from-string`, in a fresh process: what would not load under
+ *    `pulumi up` does not load here.
+ * 3. Engine semantics. Properties are plain JS objects; secrets are `secret(v)` markers (see
+ *    `property-values.ts`). Like the engine (pulumi/pulumi `sdk/go/common/resource/plugin/
+ *    provider_plugin.go`), requests drop secret wrappers when the provider did not accept secrets,
+ *    responses keep the wrappers the provider returned, and outputs whose same-named input was secret
+ *    are re-marked secret. So `isSecret(r.properties.token)` asserts what the engine would store.
+ *    Diff follows the engine's wire contract: `olds` are the old *outputs*, `news` the new inputs.
+ *
+ * Every call has a deadline (default 60 s); `stop()` ends the child (SIGTERM, SIGKILL after 5 s) and
+ * is safe to call twice; hosts still running when the test process exits are killed. Use
+ * `afterAll(() => host?.stop())`. `host.output()` returns everything the host printed (stdout and
+ * stderr, where the engine's plugin log goes), for "no secret in logs" checks.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type * as grpcTypes from "@grpc/grpc-js";
+import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
+import type * as provGrpcTypes from "@pulumi/pulumi/proto/provider_grpc_pb";
+import type * as provTypes from "@pulumi/pulumi/proto/provider_pb";
+import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
+import { PropertyMap, annotateSecrets, fromWire, toWire } from "./property-values";
+
+export { PropertyMap, Secret, UNKNOWN, isSecret, reveal, secret, allStrings, containsSecrets } from "./property-values";
+
+/** The repository root (where package.json and node_modules are). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+// grpc-js and google-protobuf are @pulumi/pulumi's own dependencies: resolve them from there, so the
+// stubs and the client share one grpc-js instance (and no extra package is needed).
+const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [REPO_ROOT] }));
+const fromPulumi = <T>(id: string): T => require(require.resolve(id, { paths: [PULUMI_DIR] })) as T;
+const grpc = fromPulumi<typeof grpcTypes>("@grpc/grpc-js");
+const structproto = fromPulumi<typeof structTypes>("google-protobuf/google/protobuf/struct_pb");
+const provrpc = require(path.join(PULUMI_DIR, "proto", "provider_grpc_pb")) as typeof provGrpcTypes;
+const provproto = require(path.join(PULUMI_DIR, "proto", "provider_pb")) as typeof provTypes;
+
+/** Pulumi's dynamic provider host script, as the `pulumi-resource-pulumi-nodejs` plugin runs it. */
+export const DYNAMIC_PROVIDER_HOST_SCRIPT = path.join(PULUMI_DIR, "cmd", "dynamic-provider", "index.js");
+
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+const KILL_GRACE_MS = 5_000;
+const OUTPUT_LIMIT = 1024 * 1024;
+
+export interface HostOptions {
+  /** Working directory of the host. Default: the repo root (the engine uses the program directory). */
+  cwd?: string;
+  /** Project name the engine passes (`PULUMI_NODEJS_PROJECT`). Default "pulumi-kairos". */
+  project?: string;
+  /** Stack name used in URNs. Default "test". */
+  stack?: string;
+  /** Provider config, sent in `Configure` and as `PULUMI_CONFIG`. Default {}. */
+  config?: Record<string, string>;
+  /** Extra environment for the host (merged over this process's). */
+  env?: Record<string, string | undefined>;
+  /** Deadline of each RPC in ms. Default 60000. */
+  callTimeoutMs?: number;
+  /** How long to wait for the host to print its port, in ms. Default 30000. */
+  startTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Logical resource name for the URN. Default "res". */
+  name?: string;
+  /** Deadline of this call in ms. Default: the host's `callTimeoutMs`. */
+  timeoutMs?: number;
+}
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+export interface CheckResult {
+  inputs: PropertyMap;
+  failures: CheckFailure[];
+}
+
+export interface DiffResult {
+  changes: "none" | "some" | "unknown";
+  replaces: string[];
+  deleteBeforeReplace: boolean;
+  diffs: string[];
+}
+
+export interface CreateResult {
+  id: string;
+  properties: PropertyMap;
+}
+
+export interface ReadResult {
+  id: string;
+  properties: PropertyMap;
+  inputs?: PropertyMap;
+}
+
+export interface DynamicProviderHost {
+  /** The host's gRPC address, `127.0.0.1:<port>`. */
+  readonly address: string;
+  /** Whether the provider accepted secrets in `Configure` (Pulumi's host answers false). */
+  readonly acceptSecrets: boolean;
+  check(type: string, olds: PropertyMap, news: PropertyMap, opts?: CallOptions): Promise<CheckResult>;
+  /** `olds` are the old outputs (state), `news` the new checked inputs; `oldInputs` default {}. */
+  diff(type: string, id: string, olds: PropertyMap, news: PropertyMap, opts?: CallOptions & { oldInputs?: PropertyMap }): Promise<DiffResult>;
+  create(type: string, properties: PropertyMap, opts?: CallOptions & { preview?: boolean }): Promise<CreateResult>;
+  read(type: string, id: string, state: PropertyMap, opts?: CallOptions & { inputs?: PropertyMap }): Promise<ReadResult>;
+  update(type: string, id: string, olds: PropertyMap, news: PropertyMap, opts?: CallOptions & { oldInputs?: PropertyMap; preview?: boolean }): Promise<PropertyMap>;
+  delete(type: string, id: string, properties: PropertyMap, opts?: CallOptions & { oldInputs?: PropertyMap }): Promise<void>;
+  /** Everything the host printed so far (stdout + stderr), for log assertions. */
+  output(): string;
+  /** Ends the host process; resolves when it has exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const liveHosts = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of liveHosts) child.kill("SIGKILL");
+});
+
+type Struct = structTypes.Struct;
+type Unary<Req, Res> = (req: Req, md: grpcTypes.Metadata, opts: Partial<grpcTypes.CallOptions>, cb: (err: grpcTypes.ServiceError | null, res: Res) => void) => unknown;
+
+/** Starts Pulumi's dynamic provider host and configures it. Always `stop()` it (afterAll). */
+export async function startDynamicProviderHost(options: HostOptions = {}): Promise<DynamicProviderHost> {
+  if (!fs.existsSync(DYNAMIC_PROVIDER_HOST_SCRIPT)) {
+    throw new Error(`Pulumi dynamic provider host not found at ${DYNAMIC_PROVIDER_HOST_SCRIPT}; run npm ci (@pulumi/pulumi)`);
+  }
+  const project = options.project ?? "pulumi-kairos";
+  const stack = options.stack ?? "test";
+  const config = options.config ?? {};
+  const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+
+  // The engine passes its own gRPC address; Pulumi's host requires the argument but never dials it.
+  const child = spawn(process.execPath, [DYNAMIC_PROVIDER_HOST_SCRIPT, "127.0.0.1:1"], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: {
+      ...process.env,
+      PULUMI_NODEJS_PROJECT: project,
+      PULUMI_PROJECT: project,
+      PULUMI_CONFIG: JSON.stringify(config),
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  liveHosts.add(child);
+  let output = "";
+  const append = (c: Buffer) => {
+    output += c.toString("utf8");
+    if (output.length > OUTPUT_LIMIT) output = output.slice(output.length - OUTPUT_LIMIT);
+  };
+  child.stdout!.on("data", append);
+  child.stderr!.on("data", append);
+  let spawnError: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => { liveHosts.delete(child); resolve(); });
+    // A child that never started (bad cwd, no node) emits "error" and no "exit".
+    child.once("error", (e) => { spawnError = e; liveHosts.delete(child); resolve(); });
+  });
+
+  const stop = async (): Promise<void> => {
+    if (spawnError || child.exitCode !== null || child.signalCode !== null) return exited;
+    child.kill("SIGTERM");
+    const killer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+    await exited;
+    clearTimeout(killer);
+  };
+
+  let port: number;
+  try {
+    port = await waitForPort(child, () => output, startTimeoutMs);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const address = `127.0.0.1:${port}`;
+  const client = new provrpc.ResourceProviderClient(address, grpc.credentials.createInsecure());
+
+  const call = <Req, Res>(method: string, req: Req, timeoutMs = callTimeoutMs): Promise<Res> =>
+    new Promise<Res>((resolve, reject) => {
+      const fn = (client as unknown as Record<string, Unary<Req, Res>>)[method].bind(client);
+      fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) {
+          const hostLog = output.trim().split("\n").slice(-20).join("\n");
+          reject(new Error(`${method} failed: ${err.details || err.message}${hostLog ? `\nhost output (tail):\n${hostLog}` : ""}`));
+        } else resolve(res);
+      });
+    });
+
+  let acceptSecrets = false;
+  try {
+    const req = new provproto.ConfigureRequest();
+    req.setArgs(structproto.Struct.fromJavaScript(config as Record<string, string>));
+    for (const [k, v] of Object.entries(config)) req.getVariablesMap().set(k, v);
+    req.setAcceptsecrets(true);
+    req.setAcceptresources(true);
+    const res = await call<provTypes.ConfigureRequest, provTypes.ConfigureResponse>("configure", req);
+    acceptSecrets = res.getAcceptsecrets();
+  } catch (e) {
+    client.close();
+    await stop();
+    throw e;
+  }
+
+  const urn = (type: string, name = "res") => `urn:pulumi:${stack}::${project}::${type}::${name}`;
+  const wire = (props: PropertyMap): Struct =>
+    structproto.Struct.fromJavaScript(toWire(props, acceptSecrets) as Record<string, structTypes.JavaScriptValue>);
+  const unwire = (s: Struct | undefined): PropertyMap => (s ? (fromWire(s.toJavaScript()) as PropertyMap) : {});
+  // Responses keep the provider's secret wrappers; secret inputs re-mark same-named outputs.
+  const engineOutputs = (s: Struct | undefined, ins: PropertyMap) => (acceptSecrets ? unwire(s) : annotateSecrets(unwire(s), ins));
+
+  return {
+    address,
+    acceptSecrets,
+    async check(type, olds, news, opts = {}) {
+      const req = new provproto.CheckRequest();
+      req.setUrn(urn(type, opts.name));
+      req.setName(opts.name ?? "res");
+      req.setType(type);
+      req.setOlds(wire(olds));
+      req.setNews(wire(news));
+      const res = await call<provTypes.CheckRequest, provTypes.CheckResponse>("check", req, opts.timeoutMs);
+      return {
+        inputs: engineOutputs(res.getInputs(), news),
+        failures: res.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
+      };
+    },
+    async diff(type, id, olds, news, opts = {}) {
+      const req = new provproto.DiffRequest();
+      req.setId(id);
+      req.setUrn(urn(type, opts.name));
+      req.setName(opts.name ?? "res");
+      req.setType(type);
+      req.setOlds(wire(olds));
+      req.setNews(wire(news));
+      req.setOldInputs(wire(opts.oldInputs ?? {}));
+      const res = await call<provTypes.DiffRequest, provTypes.DiffResponse>("diff", req, opts.timeoutMs);
+      const C = provproto.DiffResponse.DiffChanges;
+      const changes = res.getChanges() === C.DIFF_NONE ? "none" : res.getChanges() === C.DIFF_SOME ? "some" : "unknown";
+      return { changes, replaces: res.getReplacesList(), deleteBeforeReplace: res.getDeletebeforereplace(), diffs: res.getDiffsList() };
+    },
+    async create(type, properties, opts = {}) {
+      const req = new provproto.CreateRequest();
+      req.setUrn(urn(type, opts.name));
+      req.setName(opts.name ?? "res");
+      req.setType(type);
+      req.setProperties(wire(properties));
+      req.setPreview(opts.preview ?? false);
+      req.setTimeout((opts.timeoutMs ?? callTimeoutMs) / 1000);
+      const res = await call<provTypes.CreateRequest, provTypes.CreateResponse>("create", req, opts.timeoutMs);
+      return { id: res.getId(), properties: engineOutputs(res.getProperties(), properties) };
+    },
+    async read(type, id, state, opts = {}) {
+      const req = new provproto.ReadRequest();
+      req.setId(id);
+      req.setUrn(urn(type, opts.name));
+      req.setName(opts.name ?? "res");
+      req.setType(type);
+      req.setProperties(wire(state));
+      if (opts.inputs) req.setInputs(wire(opts.inputs));
+      const res = await call<provTypes.ReadRequest, provTypes.ReadResponse>("read", req, opts.timeoutMs);
+      const inputs = res.getInputs();
+      return {
+        id: res.getId(),
+        properties: engineOutputs(res.getProperties(), state),
+        ...(inputs ? { inputs: engineOutputs(inputs, opts.inputs ?? {}) } : {}),
+      };
+    },
+    async update(type, id, olds, news, opts = {}) {
+      const req = new provproto.UpdateRequest();
+      req.setId(id);
+      req.setUrn(urn(type, opts.name));
+      req.setName(opts.name ?? "res");
+      req.setType(type);
+      req.setOlds(wire(olds));
+      req.setNews(wire(news));
+      req.setOldInputs(wire(opts.oldInputs ?? {}));
+      req.setPreview(opts.preview ?? false);
+      req.setTimeout((opts.timeoutMs ?? callTimeoutMs) / 1000);
+      const res = await call<provTypes.UpdateRequest, provTypes.UpdateResponse>("update", req, opts.timeoutMs);
+      return engineOutputs(res.getProperties(), news);
+    },
+    async delete(type, id, properties, opts = {}) {
+      const req = new provproto.DeleteRequest();
+      req.setId(id);
+      req.setUrn(urn(type, opts.name));
+      req.setName(opts.name ?? "res");
+      req.setType(type);
+      req.setProperties(wire(properties));
+      req.setOldInputs(wire(opts.oldInputs ?? {}));
+      req.setTimeout((opts.timeoutMs ?? callTimeoutMs) / 1000);
+      await call<provTypes.DeleteRequest, emptyTypes.Empty>("delete", req, opts.timeoutMs);
+    },
+    output: () => output,
+    async stop() {
+      client.close();
+      await stop();
+    },
+  };
+}
+
+/** Waits for the port line Pulumi's host prints first on stdout; fails if the host exits first. */
+function waitForPort(child: ChildProcess, output: () => string, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => finish(new Error(
+      `timed out waiting for the dynamic provider host to print its port after ${timeoutMs} ms: ${DYNAMIC_PROVIDER_HOST_SCRIPT}\n${output()}`)), timeoutMs);
+    const onData = (c: Buffer) => {
+      stdout += c.toString("utf8");
+      const m = /^(\d+)\s*$/m.exec(stdout);
+      if (m) finish(undefined, Number(m[1]));
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      finish(new Error(`dynamic provider host exited (${signal ?? `code ${code}`}) before printing its port: ${DYNAMIC_PROVIDER_HOST_SCRIPT}\n${output()}`));
+    const onError = (e: Error) =>
+      finish(new Error(`dynamic provider host failed to start (${e.message}): ${process.execPath} ${DYNAMIC_PROVIDER_HOST_SCRIPT}`));
+    const finish = (err?: Error, port?: number) => {
+      clearTimeout(timer);
+      child.stdout!.off("data", onData);
+      child.off("exit", onExit);
+      child.off("error", onError);
+      if (err) reject(err);
+      else resolve(port!);
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", onExit);
+    child.once("error", onError);
+  });
+}
+
+export interface CapturedResource {
+  /** Type token, e.g. `pulumi-nodejs:dynamic/kairos-secrets:ClusterSecrets`. */
+  type: string;
+  name: string;
+  /** Inputs as the engine received them (secret inputs as `Secret` markers), including `__provider`. */
+  inputs: PropertyMap;
+  /** The serialized provider text (`inputs.__provider`). */
+  provider: string;
+}
+
+export interface CaptureOptions {
+  /** Only a resource of this type token (default: the first `pulumi-nodejs:dynamic...` resource). */
+  type?: string;
+  /** Bound in ms. Default 60000 (closure serialization of a large provider takes seconds). */
+  timeoutMs?: number;
+  /** Project/stack for the mock monitor. Defaults "pulumi-kairos"/"test". */
+  project?: string;
+  stack?: string;
+}
+
+/**
+ * Runs `construct` under `pulumi.runtime.setMocks` and resolves with the first dynamic resource it
+ * registers (or the one of `opts.type`). Other resources get mock ids and echo their inputs as state.
+ * Replaces any mocks set before; a test that needs its own should set them again afterwards.
+ */
+export async function captureDynamicResource(construct: () => void, opts: CaptureOptions = {}): Promise<CapturedResource> {
+  const all = await captureResources(construct, { ...opts, until: (r) => matches(r, opts.type) });
+  return all.find((r) => matches(r, opts.type))!;
+}
+
+function matches(r: { type: string }, type?: string): boolean {
+  return type ? r.type === type : r.type.startsWith("pulumi-nodejs:dynamic");
+}
+
+/**
+ * Runs `construct` under mocks and records every registered resource (component and custom), in
+ * registration order, until `until` matches one of them (or `settleMs` pass with no new one).
+ */
+export async function captureResources(
+  construct: () => void,
+  opts: CaptureOptions & { until?: (r: CapturedResource) => boolean; settleMs?: number } = {},
+): Promise<CapturedResource[]> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const settleMs = opts.until ? undefined : opts.settleMs ?? 1000;
+  const seen: CapturedResource[] = [];
+  let done: (() => void) | undefined;
+  let lastAt = Date.now();
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const inputs = fromWire(args.inputs) as PropertyMap;
+        const provider = typeof inputs.__provider === "string" ? inputs.__provider : "";
+        const rec = { type: args.type, name: args.name, inputs, provider };
+        seen.push(rec);
+        lastAt = Date.now();
+        if (opts.until?.(rec)) done?.();
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    },
+    opts.project ?? "pulumi-kairos",
+    opts.stack ?? "test",
+    false,
+  );
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    const started = Date.now();
+    const tick = setInterval(() => {
+      if (settleMs !== undefined && Date.now() - lastAt >= settleMs) finish(resolve);
+      else if (Date.now() - started >= timeoutMs) {
+        finish(() => reject(new Error(
+          `timed out after ${timeoutMs} ms waiting for ${opts.type ?? "a dynamic resource"} to be registered; saw: ${seen.map((r) => r.type).join(", ") || "nothing"}`)));
+      }
+    }, 50);
+    const finish = (f: () => void) => { clearInterval(tick); f(); };
+    done = () => finish(resolve);
+  });
+  construct();
+  await finished;
+  return seen;
+}
+
+/** A private 0700 scratch directory (for HOME/TMPDIR of a host), removed by the returned function. */
+export function privateTempDir(prefix = "kairos-l3-"): { dir: string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o700);
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
