@@ -11,7 +11,7 @@ import * as fs from "fs";
 import { DomainSpec, buildDomainXml } from "../../kairos/libvirt";
 import { Clock, retryUntil } from "../retry";
 import { run } from "../exec";
-import { Connection, isNotFound, parseTable, virsh, virshOrMissing } from "./virsh";
+import { Connection, isNotFound, parseTable, virsh, virshOrMissing, virshWithXml } from "./virsh";
 import { isLocalUri, parseLibvirtUri, sshArgvFor } from "./uri";
 
 /** Where a domain's serial console is logged on the hypervisor host. */
@@ -42,7 +42,7 @@ export async function readDomain(conn: Connection, name: string): Promise<Domain
 export async function createDomain(conn: Connection, spec: DomainSpec): Promise<DomainInfo> {
   const xml = buildDomainXml(spec);
   if (await readDomain(conn, spec.name)) throw new Error(`domain '${spec.name}' already exists on ${conn.uri}; delete it or choose another name`);
-  await virsh(conn, ["define", "/dev/stdin"], { input: xml });
+  await virshWithXml(conn, "define", xml);
   try {
     await virsh(conn, ["start", spec.name]);
     const d = await readDomain(conn, spec.name);

@@ -3,7 +3,7 @@
  * isolated, DHCP, derived bridge name, autostart off) and destroy + undefine it on delete.
  */
 import { NetworkSpec, buildNetworkXml } from "../../kairos/libvirt";
-import { Connection, isNotFound, parseInfo, virsh, virshOrMissing } from "./virsh";
+import { Connection, isNotFound, parseInfo, virsh, virshOrMissing, virshWithXml } from "./virsh";
 
 export interface NetworkInfo {
   name: string;
@@ -32,7 +32,7 @@ export async function requireNetwork(conn: Connection, name: string): Promise<Ne
 export async function createNetwork(conn: Connection, spec: NetworkSpec): Promise<NetworkInfo> {
   const xml = buildNetworkXml(spec);
   if (await readNetwork(conn, spec.name)) throw new Error(`network '${spec.name}' already exists on ${conn.uri}; delete it or choose another name`);
-  await virsh(conn, ["net-define", "/dev/stdin"], { input: xml });
+  await virshWithXml(conn, "net-define", xml);
   try {
     await virsh(conn, ["net-start", spec.name]);
     const n = await readNetwork(conn, spec.name);

@@ -1,7 +1,11 @@
 /**
  * The one way this driver talks to libvirt: `virsh -c <uri> …` through providers/exec `run`.
- * XML goes in on stdin (`/dev/stdin` as the file argument), so no XML file is ever written.
+ * XML documents are handed over as a file in a private (0700) temp dir, removed right after: virsh
+ * cannot open `/dev/stdin` when stdin is the pipe (a socket) node gives it.
  */
+import * as fs from "fs";
+import * as path from "path";
+import { withPrivateTempDir } from "../cidata";
 import { CommandError, RunOptions, RunResult, run } from "../exec";
 
 export const VIRSH_INSTALL_HINT = "apt-get install libvirt-clients qemu-utils";
@@ -22,6 +26,15 @@ export function virshArgv(conn: Connection, args: readonly string[]): string[] {
 
 export function virsh(conn: Connection, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return run(virshArgv(conn, args), { timeoutMs: 120_000, installHint: VIRSH_INSTALL_HINT, ...opts });
+}
+
+/** Runs `virsh <command> [...before] <xml file> [...after]` with `xml` in a private temp file. */
+export function virshWithXml(conn: Connection, command: string, xml: string, before: readonly string[] = [], after: readonly string[] = []): Promise<RunResult> {
+  return withPrivateTempDir("kairos-virsh-", async (dir) => {
+    const file = path.join(dir, `${command}.xml`);
+    fs.writeFileSync(file, xml, { mode: 0o600 });
+    return virsh(conn, [command, ...before, file, ...after]);
+  });
 }
 
 /** virsh's "no such object" answers (libvirt 9: "failed to get domain 'x'", "… not found: no …"). */

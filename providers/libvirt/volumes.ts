@@ -14,7 +14,7 @@ import { buildDirPoolXml, buildVolumeXml } from "../../kairos/libvirt";
 import { CidataContent, buildCidataIso, withPrivateTempDir } from "../cidata";
 import { run } from "../exec";
 import { checkReadable } from "./preflight";
-import { Connection, QEMU_IMG_INSTALL_HINT, isNotFound, virsh, virshOrMissing } from "./virsh";
+import { Connection, QEMU_IMG_INSTALL_HINT, isNotFound, virsh, virshOrMissing, virshWithXml } from "./virsh";
 
 export type ImageFormat = "qcow2" | "raw" | "iso";
 
@@ -163,7 +163,7 @@ async function cleanupOnFailure<T>(conn: Connection, pool: string, name: string,
 }
 
 async function createVolumeFromXml(conn: Connection, pool: string, xml: string): Promise<void> {
-  await virsh(conn, ["vol-create", pool, "/dev/stdin"], { input: xml });
+  await virshWithXml(conn, "vol-create", xml, [pool]);
 }
 
 /** Creates volume `name` sized to `file` and streams the file into it with `vol-upload`. */
@@ -267,7 +267,7 @@ export async function downloadVolume(conn: Connection, pool: string, name: strin
 export async function ensureDirPool(conn: Connection, name: string, dir: string): Promise<void> {
   const existing = await virshOrMissing(conn, ["pool-info", name]);
   if (!existing) {
-    await virsh(conn, ["pool-define", "/dev/stdin"], { input: buildDirPoolXml({ name, path: dir }) });
+    await virshWithXml(conn, "pool-define", buildDirPoolXml({ name, path: dir }));
     await virsh(conn, ["pool-build", name]);
   }
   if (!/State:\s+running/.test(existing?.stdout ?? "")) await virsh(conn, ["pool-start", name]);

@@ -1,0 +1,210 @@
+/** L2: the driver's volume, network and pre-flight paths against the real libvirtd. */
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as path from "path";
+import { run } from "../../../providers/exec";
+import {
+  bridgeNameFor,
+} from "../../../kairos/libvirt";
+import {
+  checkConnection, checkOvmf, checkPool, checkReadable, createCidataVolume, createDomain, createNodeDisk, deleteNetwork,
+  deleteVolume, detectDomainType, downloadVolume, importBaseImage, qemuImgInfo, readDomain, readNetwork, readVolume, sha256File,
+} from "../../../providers/libvirt/driver";
+import { LOCAL, TestPool, createTestNetwork, createTestPool, ensureLibvirtd, leftovers, runId } from "./env";
+import { readIso, tmpEntries } from "./tools";
+
+const MiB = 1024 * 1024;
+const id = runId();
+let pool: TestPool;
+let work: string;
+let baseFile: string;
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  pool = await createTestPool(LOCAL, `${id}-pool`);
+  work = fs.mkdtempSync(path.join(pool.dir, "..", `${id}-files-`));
+  baseFile = path.join(work, "base.qcow2");
+  await run(["qemu-img", "create", "-q", "-f", "qcow2", baseFile, "64M"]);
+});
+
+afterAll(async () => {
+  await pool?.remove();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+  expect(await leftovers(LOCAL, id)).toEqual([]);
+});
+
+describe("base image volumes", () => {
+  test("a local qcow2 is uploaded with its format and digest", async () => {
+    const r = await importBaseImage(LOCAL, { pool: pool.name, name: `${id}-base`, source: { kind: "file", path: baseFile } });
+    expect(r.format).toBe("qcow2");
+    expect(r.sha256).toBe(await sha256File(baseFile));
+    expect(r.volume.format).toBe("qcow2");
+    expect(r.volume.capacityBytes).toBe(64 * MiB);
+    expect(r.volume.path).toBe(path.join(pool.dir, `${id}-base`));
+    expect(await sha256File(r.volume.path)).toBe(r.sha256); // the pool holds exactly the uploaded bytes
+  });
+
+  test("importing onto an existing name is refused", async () => {
+    await expect(importBaseImage(LOCAL, { pool: pool.name, name: `${id}-base`, source: { kind: "file", path: baseFile } })).rejects.toThrow(
+      `volume '${id}-base' already exists in pool '${pool.name}' on qemu:///system; delete it or choose another name`,
+    );
+  });
+
+  test("an unreadable path fails naming source.path and leaves nothing", async () => {
+    await expect(importBaseImage(LOCAL, { pool: pool.name, name: `${id}-nope`, source: { kind: "file", path: "/nonexistent/img.qcow2" } })).rejects.toThrow(
+      /^source.path: '\/nonexistent\/img.qcow2' is not readable by this process \(uid \d+\): ENOENT/,
+    );
+    expect(await readVolume(LOCAL, pool.name, `${id}-nope`)).toBeUndefined();
+  });
+
+  test("a qcow2 overlay as base image is refused before any volume is made", async () => {
+    const overlay = path.join(work, "overlay.qcow2");
+    await run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", baseFile, overlay]);
+    await expect(importBaseImage(LOCAL, { pool: pool.name, name: `${id}-ovl`, source: { kind: "file", path: overlay } })).rejects.toThrow(/is a qcow2 overlay/);
+    expect(await readVolume(LOCAL, pool.name, `${id}-ovl`)).toBeUndefined();
+  });
+
+  test("a URL source is streamed from 127.0.0.1 and verified; a wrong sha256 uploads nothing", async () => {
+    const server = http.createServer((req, res) => {
+      if (req.url === "/base.qcow2") fs.createReadStream(baseFile).pipe(res);
+      else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/base.qcow2`;
+      const sha = await sha256File(baseFile);
+      const before = tmpEntries("kairos-image-");
+      const ok = await importBaseImage(LOCAL, { pool: pool.name, name: `${id}-url`, source: { kind: "url", url, sha256: sha } });
+      expect(ok.format).toBe("qcow2");
+      expect(ok.sha256).toBe(sha);
+      const wrong = "0".repeat(64);
+      await expect(importBaseImage(LOCAL, { pool: pool.name, name: `${id}-bad`, source: { kind: "url", url, sha256: wrong } })).rejects.toThrow(
+        `download of ${url}: sha256 ${sha} does not match the expected ${wrong}; refusing to use it`,
+      );
+      await expect(importBaseImage(LOCAL, { pool: pool.name, name: `${id}-404`, source: { kind: "url", url: url + "x", sha256: sha } })).rejects.toThrow(/HTTP 404/);
+      expect(await readVolume(LOCAL, pool.name, `${id}-bad`)).toBeUndefined();
+      expect(tmpEntries("kairos-image-")).toEqual(before);
+      await deleteVolume(LOCAL, pool.name, `${id}-url`);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("node disks", () => {
+  test("a node disk is a small qcow2 overlay backed by the base, at least the requested size", async () => {
+    const v = await createNodeDisk(LOCAL, { pool: pool.name, name: `${id}-disk1`, capacityBytes: 1024 * MiB, base: { pool: pool.name, name: `${id}-base` } });
+    expect(v.capacityBytes).toBe(1024 * MiB);
+    const info = await qemuImgInfo(v.path);
+    expect(info.format).toBe("qcow2");
+    expect(info.backingFilename).toBe(path.join(pool.dir, `${id}-base`));
+    expect(info.actualSize!).toBeLessThan(2 * MiB);
+  });
+
+  test("a requested size below the base's grows to the base's", async () => {
+    const v = await createNodeDisk(LOCAL, { pool: pool.name, name: `${id}-disk2`, capacityBytes: MiB, base: { pool: pool.name, name: `${id}-base` } });
+    expect(v.capacityBytes).toBe(64 * MiB);
+  });
+
+  test("without a base it is an empty qcow2 (ISO-install mode)", async () => {
+    const v = await createNodeDisk(LOCAL, { pool: pool.name, name: `${id}-empty`, capacityBytes: 256 * MiB });
+    const info = await qemuImgInfo(v.path);
+    expect(info.backingFilename).toBeUndefined();
+    expect(info.virtualSize).toBe(256 * MiB);
+  });
+
+  test("a missing base is named", async () => {
+    await expect(createNodeDisk(LOCAL, { pool: pool.name, name: `${id}-d3`, capacityBytes: MiB, base: { pool: pool.name, name: "nosuch" } })).rejects.toThrow(
+      `base: volume 'nosuch' not found in pool '${pool.name}' on qemu:///system`,
+    );
+  });
+
+  test("delete is idempotent and read reports the volume gone", async () => {
+    await deleteVolume(LOCAL, pool.name, `${id}-disk2`);
+    expect(await readVolume(LOCAL, pool.name, `${id}-disk2`)).toBeUndefined();
+    await expect(deleteVolume(LOCAL, pool.name, `${id}-disk2`)).resolves.toBeUndefined();
+  });
+});
+
+describe("cidata volumes", () => {
+  test("the uploaded volume downloads back as an ISO labelled cidata with the user-data", async () => {
+    const before = tmpEntries("kairos-cidata");
+    const userData = "#cloud-config\nhostname: n1\n";
+    const r = await createCidataVolume(LOCAL, { pool: pool.name, name: `${id}-cidata`, content: { userData, instanceId: "n1" } });
+    expect(r.userDataSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(tmpEntries("kairos-cidata")).toEqual(before);
+    const back = path.join(work, "back.iso");
+    await downloadVolume(LOCAL, pool.name, `${id}-cidata`, back);
+    const iso = await readIso(back, ["user-data", "meta-data"]);
+    expect(iso.volumeId).toBe("cidata");
+    expect(iso.files["user-data"]).toBe(userData);
+    expect(iso.files["meta-data"]).toBe("instance-id: n1\n");
+  });
+});
+
+describe("networks", () => {
+  test("an isolated network is created active with its derived bridge and no autostart, and deleted idempotently", async () => {
+    const net = await createTestNetwork(LOCAL, `${id}-net`);
+    const n = await readNetwork(LOCAL, net.name);
+    expect(n).toEqual({ name: net.name, active: true, bridge: bridgeNameFor(net.name), autostart: false, persistent: true });
+    const xml = (await run(["virsh", "-c", LOCAL.uri, "net-dumpxml", net.name])).stdout;
+    expect(xml).not.toContain("<forward");
+    await net.remove();
+    expect(await readNetwork(LOCAL, net.name)).toBeUndefined();
+    await expect(deleteNetwork(LOCAL, net.name)).resolves.toBeUndefined();
+  });
+});
+
+describe("domains that fail part-way", () => {
+  test("a domain whose network does not exist is defined, fails to start, and is removed again", async () => {
+    const name = `${id}-broken`;
+    await expect(
+      createDomain(LOCAL, {
+        name, type: "qemu", firmware: "bios", vcpus: 1, memoryMiB: 64,
+        disk: { pool: pool.name, volume: `${id}-empty` }, network: `${id}-nonet`,
+        serialLogFile: `/var/log/libvirt/qemu/${name}-serial.log`, owner: { stack: "test", cluster: id, node: "broken" },
+      }),
+    ).rejects.toThrow(/failed with exit code 1: virsh -q -c qemu:\/\/\/system start/);
+    expect(await readDomain(LOCAL, name)).toBeUndefined();
+  });
+});
+
+describe("pre-flight", () => {
+  test("an unreachable libvirtd is reported with how to fix it", async () => {
+    await expect(checkConnection({ uri: "qemu+ssh://root@127.0.0.1:1/system?no_verify=1" })).rejects.toThrow(
+      /^libvirtd unreachable at qemu\+ssh:\/\/root@127.0.0.1:1\/system\?no_verify=1: .*; check that the host is reachable over ssh/,
+    );
+    await expect(checkConnection(LOCAL)).resolves.toBeUndefined();
+  });
+
+  test("a missing pool names the pool and how to create it", async () => {
+    await expect(checkPool(LOCAL, `${id}-nopool`)).rejects.toThrow(`storage pool '${id}-nopool' not found on qemu:///system; create it, e.g. virsh -c qemu:///system pool-define-as ${id}-nopool dir`);
+    await expect(checkPool(LOCAL, pool.name)).resolves.toBeUndefined();
+  });
+
+  test("an unreadable image path is refused naming the field", () => {
+    expect(() => checkReadable("image.path", "/root/does-not-exist")).toThrow(/^image.path: '\/root\/does-not-exist' is not readable/);
+  });
+
+  test("the domain type is qemu without a usable /dev/kvm", async () => {
+    const t = await detectDomainType(LOCAL);
+    let kvm = false;
+    try {
+      fs.closeSync(fs.openSync("/dev/kvm", "r+"));
+      kvm = true;
+    } catch {
+      /* no kvm */
+    }
+    if (!kvm) expect(t).toBe("qemu");
+    else expect(["kvm", "qemu"]).toContain(t);
+  });
+
+  test("OVMF: the Debian paths pass; a missing loader says to install ovmf", async () => {
+    await expect(checkOvmf(LOCAL, "qemu", "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd")).resolves.toBeUndefined();
+    await expect(checkOvmf(LOCAL, "qemu", "/nope/CODE.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd")).rejects.toThrow(/^firmware 'uefi' needs OVMF, but \/nope\/CODE.fd not found on qemu:\/\/\/system; apt-get install ovmf/);
+  });
+});
