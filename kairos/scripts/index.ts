@@ -1,0 +1,10 @@
+/** Remote commands and their output parsers, pure: what the SSH driver sends and reads back. */
+export { shellQuote, shellJoin } from "./quote";
+export type { KubeconfigMode } from "./commands";
+export {
+  K3S_NODES_COMMAND, K3S_KUBECONFIG_PATH, P2P_API_URL, kubeconfigCommand, INSTALL_DEVICE_PATTERN,
+  MAKE_PRIVATE_DIR_COMMAND, INSTALL_CONFIG_FILE, manualInstallCommand, removePrivateDirCommand, RESET_COMMAND,
+} from "./commands";
+export type { NodeStatus, Readiness } from "./nodes";
+export { parseNodes, nodesReadiness, describeReadiness } from "./nodes";
+export { K3S_LOCAL_SERVER, k3sServerUrl, rewriteKubeconfigServer } from "./kubeconfig";
