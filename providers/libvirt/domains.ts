@@ -63,6 +63,13 @@ export async function deleteDomain(conn: Connection, name: string, opts: { seria
   }
   await virshOrMissing(conn, ["undefine", name, "--nvram"]);
   if (opts.serialLogFile) await removeHostFile(conn, opts.serialLogFile);
+  // libvirt keeps its per-domain qemu log after undefine; the domain is gone, so is its log.
+  await removeHostFile(conn, qemuLogPath(name));
+}
+
+/** libvirt's own per-domain qemu log on the hypervisor host (qemu:///system). */
+export function qemuLogPath(domain: string): string {
+  return `/var/log/libvirt/qemu/${domain}.log`;
 }
 
 async function removeHostFile(conn: Connection, file: string): Promise<void> {

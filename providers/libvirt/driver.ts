@@ -8,3 +8,4 @@ export * from "./preflight";
 export * from "./volumes";
 export * from "./networks";
 export * from "./domains";
+export type { DomainSpec, NetworkSpec, OwnerMetadata } from "../../kairos/libvirt";

@@ -51,7 +51,13 @@ export interface TestPool {
 export async function createTestPool(conn: Connection, name: string): Promise<TestPool> {
   const dir = path.join(REPO_ROOT, "test", ".work", "libvirt", name);
   fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
-  await ensureDirPool(conn, name, dir);
+  try {
+    await ensureDirPool(conn, name, dir);
+  } catch (e) {
+    await deletePool(conn, name).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     name,
     dir,

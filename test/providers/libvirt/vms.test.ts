@@ -1,0 +1,155 @@
+/**
+ * L2 with VMs: three stand-in guests (test fixture, not Kairos) boot on real libvirtd + qemu from
+ * qcow2 overlays of one base volume, each with its own cidata volume, on an isolated network the
+ * test creates. 256 MiB, 1 vCPU, bounded waits; everything is removed in afterAll.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { run } from "../../../providers/exec";
+import { retryUntil } from "../../../providers/retry";
+import { physicalName } from "../../../kairos/names";
+import { parseSubnet, parseIpv4 } from "../../../kairos/libvirt";
+import {
+  DomainSpec, createCidataVolume, createDomain, createNodeDisk, deleteDomain, deleteVolume, detectDomainType, importBaseImage,
+  qemuLogPath, readDomain, readVolume, serialLogPath, serialTail, waitForAddress,
+} from "../../../providers/libvirt/driver";
+import { buildStandInGuest } from "../../fixtures/standin-guest/build";
+import { parseStandInConsole } from "../../fixtures/standin-guest/console";
+import { LOCAL, TestPool, createTestNetwork, createTestPool, ensureLibvirtd, leftovers, runId } from "./env";
+import { requireTool, tmpEntries } from "./tools";
+
+const id = runId();
+const NODES = ["cp1", "w1", "w2"];
+let pool: TestPool | undefined;
+let net: { name: string; cidr: string; remove(): Promise<void> } | undefined;
+let keyDir: string;
+const domains: DomainSpec[] = [];
+const userDataDigest: Record<string, string> = {};
+const tmpBefore = { cidata: [] as string[], virsh: [] as string[] };
+
+function userDataFor(node: string, pubKey: string): string {
+  return `#cloud-config\nhostname: ${node}\nusers:\n- name: kairos\n  ssh_authorized_keys:\n  - ${pubKey}\n`;
+}
+
+beforeAll(async () => {
+  await ensureLibvirtd();
+  requireTool("ssh-keygen");
+  tmpBefore.cidata = tmpEntries("kairos-cidata");
+  tmpBefore.virsh = tmpEntries("kairos-virsh-");
+  const guest = await buildStandInGuest();
+  pool = await createTestPool(LOCAL, `${id}-pool`);
+  net = await createTestNetwork(LOCAL, `${id}-net`);
+  keyDir = fs.mkdtempSync(path.join(pool.dir, "..", `${id}-key-`));
+  await run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path.join(keyDir, "id"), "-C", "l2"]);
+  const pub = fs.readFileSync(path.join(keyDir, "id.pub"), "utf8").trim();
+
+  const base = physicalName(["test", id, "base"]);
+  await importBaseImage(LOCAL, { pool: pool.name, name: base, source: { kind: "file", path: guest.diskImage } });
+  const type = await detectDomainType(LOCAL);
+  for (const node of NODES) {
+    const disk = physicalName(["test", id, node, "disk"]);
+    const cidata = physicalName(["test", id, node, "cidata"]);
+    const name = physicalName(["test", id, node]);
+    await createNodeDisk(LOCAL, { pool: pool.name, name: disk, capacityBytes: 64 * 1024 * 1024, base: { pool: pool.name, name: base } });
+    const userData = userDataFor(node, pub);
+    userDataDigest[node] = (await createCidataVolume(LOCAL, { pool: pool.name, name: cidata, content: { userData, hostname: node } })).userDataSha256;
+    domains.push({
+      name, type, firmware: "bios", vcpus: 1, memoryMiB: 256,
+      disk: { pool: pool.name, volume: disk, format: "qcow2" },
+      cidata: { pool: pool.name, volume: cidata },
+      network: net.name, serialLogFile: serialLogPath(name),
+      owner: { stack: "test", cluster: id, node },
+    });
+  }
+  await Promise.all(domains.map((d) => createDomain(LOCAL, d)));
+}, 240_000);
+
+afterAll(async () => {
+  for (const d of domains) await deleteDomain(LOCAL, d.name, { serialLogFile: d.serialLogFile }).catch(() => undefined);
+  await net?.remove().catch(() => undefined);
+  await pool?.remove();
+  if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
+  expect(await leftovers(LOCAL, id)).toEqual([]);
+  for (const d of domains) expect([d.serialLogFile, qemuLogPath(d.name)].filter((f) => fs.existsSync(f))).toEqual([]);
+  expect(tmpEntries("kairos-cidata")).toEqual(tmpBefore.cidata);
+  expect(tmpEntries("kairos-virsh-")).toEqual(tmpBefore.virsh);
+}, 120_000);
+
+describe("three stand-in guests on real libvirt", () => {
+  const addresses: Record<string, string> = {};
+
+  test("each domain gets a DHCP address on the test network that the driver discovers", async () => {
+    const found = await Promise.all(domains.map((d) => waitForAddress(LOCAL, d.name, { timeoutMs: 120_000, serialLogFile: d.serialLogFile })));
+    const subnet = parseSubnet(net!.cidr)!;
+    found.forEach((f, i) => {
+      addresses[NODES[i]] = f.address;
+      expect(f.source).toBe("lease");
+      const n = parseIpv4(f.address)!;
+      expect(n > subnet.network + 1 && n < subnet.network + 255).toBe(true);
+    });
+    expect(new Set(Object.values(addresses)).size).toBe(3);
+  }, 150_000);
+
+  test("each serial console reports the digest of its own user-data, and it matches the uploaded text", async () => {
+    for (const [i, d] of domains.entries()) {
+      const node = NODES[i];
+      const report = await retryUntil(
+        async () => {
+          const r = parseStandInConsole(await serialTail(LOCAL, d.serialLogFile, 400));
+          return r.ready ? r : undefined;
+        },
+        { what: `STANDIN ready on ${d.name}`, timeoutMs: 60_000, intervalMs: 1000, diagnostics: () => serialTail(LOCAL, d.serialLogFile) },
+      );
+      expect(report.errors).toEqual([]);
+      expect(report.hostname).toBe(node);
+      expect(report.userDataSha256).toBe(userDataDigest[node]);
+      expect(report.ip).toBe(addresses[node]);
+    }
+    expect(userDataDigest["cp1"]).toBe(createHash("sha256").update(userDataFor("cp1", fs.readFileSync(path.join(keyDir, "id.pub"), "utf8").trim())).digest("hex"));
+    expect(new Set(Object.values(userDataDigest)).size).toBe(3);
+  }, 120_000);
+
+  test("the admin user from the user-data can SSH in with its key", async () => {
+    requireTool("ssh");
+    const r = await run(
+      ["ssh", "-i", path.join(keyDir, "id"), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `kairos@${addresses["cp1"]}`, "hostname"],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.stdout.trim()).toBe("cp1");
+  }, 60_000);
+
+  test("read reports the domain and its MAC; a domain removed by hand is reported gone, and delete still succeeds", async () => {
+    const d = domains[2];
+    const info = await readDomain(LOCAL, d.name);
+    expect(info).toMatchObject({ name: d.name, state: "running" });
+    expect(info!.mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+    await run(["virsh", "-c", LOCAL.uri, "destroy", d.name]);
+    await run(["virsh", "-c", LOCAL.uri, "undefine", d.name]);
+    expect(await readDomain(LOCAL, d.name)).toBeUndefined();
+    await expect(deleteDomain(LOCAL, d.name)).resolves.toBeUndefined();
+  });
+
+  test("the address wait times out naming the sources tried and showing the serial console tail", async () => {
+    const d = domains[2]; // removed by hand above; its serial log is still on disk
+    const err = await waitForAddress(LOCAL, d.name, { timeoutMs: 1500, intervalMs: 500, serialLogFile: d.serialLogFile }).catch((e) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    const msg = (err as Error).message;
+    expect(msg).toContain(`timed out waiting for an IPv4 address for domain '${d.name}' on qemu:///system (tried virsh domifaddr --source lease, --source agent, --source arp)`);
+    expect(msg).toContain(`last error: domain '${d.name}' does not exist`);
+    expect(msg).toContain(`last 40 lines of the serial console (${d.serialLogFile}):`);
+    expect(msg).toContain("STANDIN user-data sha256=");
+  });
+
+  test("delete removes domain, serial log and volumes; deleting again succeeds", async () => {
+    const d = domains[0];
+    await deleteDomain(LOCAL, d.name, { serialLogFile: d.serialLogFile });
+    expect(await readDomain(LOCAL, d.name)).toBeUndefined();
+    expect(fs.existsSync(d.serialLogFile)).toBe(false);
+    await deleteVolume(LOCAL, pool!.name, d.disk.volume);
+    await deleteVolume(LOCAL, pool!.name, d.cidata!.volume);
+    expect(await readVolume(LOCAL, pool!.name, d.disk.volume)).toBeUndefined();
+    await expect(deleteDomain(LOCAL, d.name, { serialLogFile: d.serialLogFile })).resolves.toBeUndefined();
+  });
+});
