@@ -23,6 +23,11 @@
  *    are re-marked secret. So `isSecret(r.properties.token)` asserts what the engine would store.
  *    Diff follows the engine's wire contract: `olds` are the old *outputs*, `news` the new inputs.
  *
+ * 4. L3+. `runProgramWithDynamicProviders(() => program())` runs a whole program under the mock
+ *    monitor; each dynamic resource is checked and created for real through one host, in
+ *    registration order (its real outputs flow back into the program), other resources stay mocked
+ *    and are listed; `destroy()` deletes the created ones in reverse order.
+ *
  * Every call has a deadline (default 60 s); `stop()` ends the child (SIGTERM, SIGKILL after 5 s) and
  * is safe to call twice; hosts still running when the test process exits are killed. Use
  * `afterAll(() => host?.stop())`. `host.output()` returns everything the host printed (stdout and
@@ -435,4 +440,130 @@ export function privateTempDir(prefix = "kairos-l3-"): { dir: string; remove: ()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(dir, 0o700);
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A dynamic resource created for real during `runProgramWithDynamicProviders`. */
+export interface CreatedResource {
+  type: string;
+  name: string;
+  id: string;
+  /** Checked inputs as sent to create (with `__provider`). */
+  inputs: PropertyMap;
+  /** Outputs as the engine would store them (secrets as `Secret`). */
+  outputs: PropertyMap;
+}
+
+export interface ProgramRun {
+  /** Dynamic resources, in the order they were created. */
+  created: CreatedResource[];
+  /** Every other resource, left to the mocks (type and name), in registration order. */
+  mocked: Array<{ type: string; name: string }>;
+  host: DynamicProviderHost;
+  /** Deletes the created resources in reverse order, then stops the host. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface ProgramRunOptions extends HostOptions {
+  /** The run is over when no resource was registered for this long, in ms. Default 2000. */
+  settleMs?: number;
+  /** Bound of the whole run in ms. Default 600000. */
+  timeoutMs?: number;
+  /** Outputs of a mocked (non-dynamic) resource. Default: its inputs. */
+  mockState?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+}
+
+/**
+ * L3+: runs a program (`construct`) under the mock monitor where every dynamic resource is checked
+ * and created for real through one Pulumi dynamic-provider host, one at a time in registration
+ * order, and the other resources stay mocked. Rejects with the first check failure or provider
+ * error (after deleting what was created). Always call `destroy()` (afterAll), which deletes in
+ * reverse order like `pulumi destroy`.
+ */
+export async function runProgramWithDynamicProviders(
+  construct: () => void | Promise<void>,
+  opts: ProgramRunOptions = {},
+): Promise<ProgramRun> {
+  const settleMs = opts.settleMs ?? 2000;
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  const host = await startDynamicProviderHost(opts);
+  const created: CreatedResource[] = [];
+  const mocked: Array<{ type: string; name: string }> = [];
+  const errors: Error[] = [];
+  let queue: Promise<unknown> = Promise.resolve();
+  let pending = 0;
+  let lastAt = Date.now();
+  let destroyed = false;
+
+  const destroy = async () => {
+    if (destroyed) return;
+    destroyed = true;
+    const failures: string[] = [];
+    for (const r of [...created].reverse()) {
+      try {
+        await host.delete(r.type, r.id, r.outputs, { name: r.name, oldInputs: r.inputs });
+      } catch (e) {
+        failures.push(`${r.type}::${r.name}: ${(e as Error).message}`);
+      }
+    }
+    await host.stop();
+    if (failures.length > 0) throw new Error(`destroy left resources behind:\n${failures.join("\n")}`);
+  };
+
+  const createForReal = async (args: pulumi.runtime.MockResourceArgs) => {
+    const inputs = fromWire(args.inputs) as PropertyMap;
+    const checked = await host.check(args.type, {}, inputs, { name: args.name });
+    if (checked.failures.length > 0) {
+      throw new Error(`check of ${args.type}::${args.name} failed:\n${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("\n")}`);
+    }
+    const r = await host.create(args.type, checked.inputs, { name: args.name });
+    created.push({ type: args.type, name: args.name, id: r.id, inputs: checked.inputs, outputs: r.properties });
+    return { id: r.id, state: toWire(r.properties, true) as Record<string, unknown> };
+  };
+
+  await pulumi.runtime.setMocks(
+    {
+      async newResource(args: pulumi.runtime.MockResourceArgs) {
+        lastAt = Date.now();
+        if (!args.type.startsWith("pulumi-nodejs:dynamic")) {
+          mocked.push({ type: args.type, name: args.name });
+          return { id: `${args.name}-id`, state: opts.mockState ? opts.mockState(args) : args.inputs };
+        }
+        pending++;
+        const result = queue.then(() => createForReal(args));
+        queue = result.catch(() => undefined);
+        try {
+          return await result;
+        } catch (e) {
+          // Failing the registration would surface as unhandled rejections inside the SDK; record
+          // the error, let the program finish as if the resource existed, and reject the run.
+          errors.push(e as Error);
+          return { id: `failed-${args.name}`, state: args.inputs };
+        } finally {
+          pending--;
+          lastAt = Date.now();
+        }
+      },
+      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    },
+    opts.project ?? "pulumi-kairos",
+    opts.stack ?? "test",
+    false,
+  );
+
+  const started = Date.now();
+  try {
+    await construct();
+    for (;;) {
+      if (errors.length > 0) throw errors[0];
+      if (pending === 0 && Date.now() - lastAt >= settleMs) break;
+      if (Date.now() - started >= timeoutMs) {
+        throw new Error(`program did not settle within ${timeoutMs} ms (${pending} dynamic resources in flight; created: ${created.map((r) => r.name).join(", ") || "none"})`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (e) {
+    await destroy().catch(() => undefined);
+    throw e;
+  }
+  return { created, mocked, host, destroy };
 }
