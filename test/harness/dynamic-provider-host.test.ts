@@ -2,9 +2,10 @@
  * The L3 harness against a tiny fixture provider: the serialized provider is captured under mocks,
  * loaded by Pulumi's own host in a fresh process, and driven over gRPC with the engine's secret rules.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  CapturedResource, DynamicProviderHost, captureDynamicResource, isSecret, reveal, secret, startDynamicProviderHost,
+  CapturedResource, DynamicProviderHost, REPO_ROOT, captureDynamicResource, isSecret, reveal, secret, startDynamicProviderHost,
 } from "./dynamic-provider-host";
 import { EchoResource } from "./fixtures/echo-resource";
 
@@ -77,6 +78,13 @@ describe("L3 harness: Pulumi's dynamic provider host over gRPC", () => {
   it("fails a call with the provider's error and the host output", async () => {
     const broken = "exports.handler = () => ({ create: async () => { throw new Error('boom from provider'); } });";
     await expect(host!.create(TYPE, { name: "x", __provider: broken })).rejects.toThrow(/create failed: boom from provider/);
+  });
+
+  it("explains a driver that exists only as TypeScript, which plain node cannot load", async () => {
+    const ts = path.join(REPO_ROOT, "test", "harness", "fixtures", "echo-resource");
+    const provider = `exports.handler = () => ({ check: async () => { require(${JSON.stringify(ts)}); return {}; } });`;
+    await expect(host!.check(TYPE, {}, { name: "x", __provider: provider }))
+      .rejects.toThrow(/check failed: Cannot find module[\s\S]*hint: .*echo-resource exists only as \.ts and the host is plain node/);
   });
 
   it("fails to start with a clear message when the host cannot be spawned", async () => {
