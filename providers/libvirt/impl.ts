@@ -1,0 +1,367 @@
+/**
+ * What the libvirt dynamic providers do, as plain functions over plain objects (no Pulumi import),
+ * loaded inside the provider methods by `load.ts`. One section per resource type; each has
+ * check (validate + compute the physical name), diff (what replaces), create, read (drift and
+ * out-of-band deletion: a missing object returns no id), delete (idempotent).
+ */
+import { createHash } from "crypto";
+import { physicalName } from "../../kairos/names";
+import { NETWORK_MODES, domainSpecIssues, networkSpecIssues, DomainSpec, NetworkSpec } from "../../kairos/libvirt";
+import * as d from "./driver";
+
+type Props = Record<string, any>;
+export interface CheckFailure { property: string; reason: string }
+
+// Pulumi's unknown-value sentinel (@pulumi/pulumi runtime/rpc.ts `unknownValue`), inlined so this
+// module does not load the SDK.
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const isUnknown = (v: unknown) => v === UNKNOWN;
+const known = (p: Props): boolean => Object.values(p).every((v) => !isUnknown(v) && (typeof v !== "object" || v === null || known(v)));
+
+export const DEFAULT_URI = "qemu:///system";
+const GiB = 1024 * 1024 * 1024;
+
+function conn(p: Props): d.Connection {
+  return { uri: p.uri ?? DEFAULT_URI };
+}
+
+/** stack/cluster/node/name checks shared by every resource; fills the physical name. */
+function commonCheck(news: Props, kind: string, needsNode: boolean, failures: CheckFailure[]): Props {
+  const out: Props = { uri: DEFAULT_URI, ...news };
+  for (const f of ["stack", "cluster", ...(needsNode ? ["node"] : [])]) {
+    const v = out[f];
+    if (!isUnknown(v) && (typeof v !== "string" || v.trim() === "")) failures.push({ property: f, reason: `${f}: ${JSON.stringify(v)} is not valid; expected a non-empty string` });
+  }
+  if (typeof out.uri === "string") {
+    try {
+      d.parseLibvirtUri(out.uri);
+    } catch (e) {
+      failures.push({ property: "uri", reason: (e as Error).message });
+    }
+  }
+  if (out.name === undefined && [out.stack, out.cluster, out.node].every((v) => !isUnknown(v)) && failures.length === 0) {
+    out.name = physicalName([out.stack, out.cluster, ...(needsNode ? [out.node] : []), kind]);
+  }
+  return out;
+}
+
+function requireString(p: Props, field: string, failures: CheckFailure[], expected: string): void {
+  const v = p[field];
+  if (!isUnknown(v) && (typeof v !== "string" || v === "")) failures.push({ property: field, reason: `${field}: ${JSON.stringify(v)} is not valid; expected ${expected}` });
+}
+
+function changed(olds: Props, news: Props, fields: string[]): string[] {
+  return fields.filter((f) => JSON.stringify(olds[f]) !== JSON.stringify(news[f]));
+}
+
+function diffResult(replaces: string[], updates: string[] = []) {
+  return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+// ---------------------------------------------------------------- base image volume
+
+/** Inputs: uri, pool, stack, cluster, name?, source: { kind: "file", path } | { kind: "url", url, sha256 }. */
+export const baseImage = {
+  async check(_olds: Props, news: Props) {
+    const failures: CheckFailure[] = [];
+    const inputs = commonCheck(news, "base", false, failures);
+    requireString(inputs, "pool", failures, "the name of a storage pool");
+    const s = inputs.source;
+    if (!isUnknown(s)) {
+      if (!s || typeof s !== "object" || !["file", "url"].includes(s.kind)) {
+        failures.push({ property: "source", reason: `source: ${JSON.stringify(s)} is not valid; expected { kind: "file", path } or { kind: "url", url, sha256 }` });
+      } else if (s.kind === "file" && !isUnknown(s.path) && (typeof s.path !== "string" || !s.path.startsWith("/"))) {
+        failures.push({ property: "source.path", reason: `source.path: ${JSON.stringify(s.path)} is not valid; expected an absolute path to a qcow2, raw or ISO image` });
+      } else if (s.kind === "url") {
+        if (!isUnknown(s.url) && !/^https?:\/\//.test(String(s.url))) failures.push({ property: "source.url", reason: `source.url: ${JSON.stringify(s.url)} is not valid; expected an http:// or https:// URL` });
+        if (!isUnknown(s.sha256) && !/^[0-9a-fA-F]{64}$/.test(String(s.sha256))) failures.push({ property: "source.sha256", reason: `source.sha256: ${JSON.stringify(s.sha256)} is not valid; expected 64 hex characters` });
+      }
+    }
+    return { inputs, failures };
+  },
+
+  /** The digest decides: an unchanged file or checksum means no new upload. */
+  async diff(_id: string, olds: Props, news: Props) {
+    const replaces = changed(olds, news, ["uri", "pool", "name"]);
+    const s = news.source;
+    if (s?.kind === "url") {
+      if (olds.source?.kind !== "url" || String(s.sha256).toLowerCase() !== olds.sha256) replaces.push("source");
+    } else if (s?.kind === "file" && known(s)) {
+      let digest: string | undefined;
+      try {
+        digest = await d.sha256File(s.path);
+      } catch {
+        digest = undefined; // unreadable now: create will say why
+      }
+      if (digest !== olds.sha256) replaces.push("source");
+    } else if (!known(s ?? {})) replaces.push("source");
+    return diffResult([...new Set(replaces)]);
+  },
+
+  async create(inputs: Props) {
+    const c = conn(inputs);
+    await d.checkConnection(c);
+    await d.checkPool(c, inputs.pool);
+    const r = await d.importBaseImage(c, { pool: inputs.pool, name: inputs.name, source: inputs.source });
+    return { id: `${inputs.pool}/${inputs.name}`, outs: { ...inputs, sha256: r.sha256, format: r.format, path: r.volume.path, capacityBytes: r.volume.capacityBytes } };
+  },
+
+  async read(id: string, props: Props) {
+    const v = await d.readVolume(conn(props), props.pool, props.name);
+    return v ? { id, props: { ...props, path: v.path, capacityBytes: v.capacityBytes } } : { id: "", props: {} };
+  },
+
+  async delete(_id: string, props: Props) {
+    await d.deleteVolume(conn(props), props.pool, props.name);
+  },
+};
+
+// ---------------------------------------------------------------- node disk
+
+/** Inputs: uri, pool, stack, cluster, node, name?, sizeGiB, baseVolume? (same pool unless basePool). */
+export const nodeDisk = {
+  async check(_olds: Props, news: Props) {
+    const failures: CheckFailure[] = [];
+    const inputs = commonCheck(news, "disk", true, failures);
+    requireString(inputs, "pool", failures, "the name of a storage pool");
+    const size = inputs.sizeGiB;
+    if (!isUnknown(size) && (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 65536)) {
+      failures.push({ property: "sizeGiB", reason: `sizeGiB: ${JSON.stringify(size)} is not valid; expected an integer from 1 to 65536 (GiB)` });
+    }
+    if (inputs.baseVolume !== undefined) requireString(inputs, "baseVolume", failures, "the base image volume's name");
+    return { inputs, failures };
+  },
+
+  async diff(_id: string, olds: Props, news: Props) {
+    return diffResult(changed(olds, news, ["uri", "pool", "name", "sizeGiB", "baseVolume", "basePool"]));
+  },
+
+  async create(inputs: Props) {
+    const c = conn(inputs);
+    await d.checkConnection(c);
+    await d.checkPool(c, inputs.pool);
+    const base = inputs.baseVolume ? { pool: inputs.basePool ?? inputs.pool, name: inputs.baseVolume } : undefined;
+    const v = await d.createNodeDisk(c, { pool: inputs.pool, name: inputs.name, capacityBytes: inputs.sizeGiB * GiB, base });
+    return { id: `${inputs.pool}/${inputs.name}`, outs: { ...inputs, path: v.path, capacityBytes: v.capacityBytes, backingPath: v.backingPath ?? "" } };
+  },
+
+  async read(id: string, props: Props) {
+    const v = await d.readVolume(conn(props), props.pool, props.name);
+    return v ? { id, props: { ...props, path: v.path, capacityBytes: v.capacityBytes, backingPath: v.backingPath ?? "" } } : { id: "", props: {} };
+  },
+
+  async delete(_id: string, props: Props) {
+    await d.deleteVolume(conn(props), props.pool, props.name);
+  },
+};
+
+// ---------------------------------------------------------------- cidata volume
+
+export function userDataDigest(userData: string): string {
+  return createHash("sha256").update(userData).digest("hex");
+}
+
+/**
+ * Inputs: uri, pool, stack, cluster, node, userData (secret), metaData?. Content-addressed: the
+ * name carries the first 12 hex chars of the user-data digest, so a changed config is a new volume
+ * (Kairos reads user-data once) and create-before-delete never collides. The user-data itself is
+ * never returned in the outputs; only its digest is.
+ */
+export const cidata = {
+  async check(_olds: Props, news: Props) {
+    const failures: CheckFailure[] = [];
+    const ud = news.userData;
+    let kind = "cidata";
+    if (!isUnknown(ud)) {
+      if (typeof ud !== "string" || !ud.startsWith("#cloud-config")) {
+        failures.push({ property: "userData", reason: "userData: <secret> is not valid; expected cloud-config text whose first line is #cloud-config" });
+      } else kind = `cidata-${userDataDigest(ud).slice(0, 12)}`;
+    }
+    const inputs = commonCheck(news, kind, true, failures);
+    if (isUnknown(ud)) delete inputs.name;
+    requireString(inputs, "pool", failures, "the name of a storage pool");
+    return { inputs, failures };
+  },
+
+  async diff(_id: string, olds: Props, news: Props) {
+    const replaces = changed(olds, news, ["uri", "pool", "name", "metaData"]);
+    if (isUnknown(news.userData) || typeof news.userData !== "string" || userDataDigest(news.userData) !== olds.userDataSha256) replaces.push("userData");
+    return diffResult([...new Set(replaces)]);
+  },
+
+  async create(inputs: Props) {
+    const c = conn(inputs);
+    await d.checkConnection(c);
+    await d.checkPool(c, inputs.pool);
+    const r = await d.createCidataVolume(c, { pool: inputs.pool, name: inputs.name, content: { userData: inputs.userData, metaData: inputs.metaData, hostname: inputs.node } });
+    const { userData: _secret, ...rest } = inputs;
+    return { id: `${inputs.pool}/${inputs.name}`, outs: { ...rest, userDataSha256: r.userDataSha256, path: r.volume.path } };
+  },
+
+  async read(id: string, props: Props) {
+    const v = await d.readVolume(conn(props), props.pool, props.name);
+    return v ? { id, props: { ...props, path: v.path } } : { id: "", props: {} };
+  },
+
+  async delete(_id: string, props: Props) {
+    await d.deleteVolume(conn(props), props.pool, props.name);
+  },
+};
+
+// ---------------------------------------------------------------- network
+
+/**
+ * Inputs: uri, stack, cluster, mode ("existing" | "nat" | "isolated"), name (required for
+ * "existing", else derived), cidr, dhcpStart?, dhcpEnd?. An existing network is only checked and
+ * never deleted.
+ */
+export const network = {
+  async check(_olds: Props, news: Props) {
+    const failures: CheckFailure[] = [];
+    const modes = ["existing", ...NETWORK_MODES];
+    if (!isUnknown(news.mode) && !modes.includes(news.mode)) {
+      failures.push({ property: "mode", reason: `mode: ${JSON.stringify(news.mode)} is not valid; expected one of ${modes.map((m) => `'${m}'`).join(", ")}` });
+    }
+    if (news.mode === "existing") {
+      const inputs = { uri: DEFAULT_URI, ...news };
+      requireString(inputs, "name", failures, "the name of an existing libvirt network");
+      return { inputs, failures };
+    }
+    const inputs = commonCheck(news, "net", false, failures);
+    if (known(inputs) && failures.length === 0) {
+      for (const i of networkSpecIssues(toNetworkSpec(inputs))) {
+        const property = i.path.startsWith("dhcpRange.") ? (i.path === "dhcpRange.start" ? "dhcpStart" : "dhcpEnd") : i.path;
+        failures.push({ property, reason: `${property}: ${i.value} is not valid; expected ${i.expected}` });
+      }
+    }
+    return { inputs, failures };
+  },
+
+  async diff(_id: string, olds: Props, news: Props) {
+    return diffResult(changed(olds, news, ["uri", "mode", "name", "cidr", "dhcpStart", "dhcpEnd"]));
+  },
+
+  async create(inputs: Props) {
+    const c = conn(inputs);
+    await d.checkConnection(c);
+    const info = inputs.mode === "existing" ? await d.requireNetwork(c, inputs.name) : await d.createNetwork(c, toNetworkSpec(inputs));
+    return { id: inputs.name, outs: { ...inputs, bridge: info.bridge, owned: inputs.mode !== "existing" } };
+  },
+
+  async read(id: string, props: Props) {
+    const n = await d.readNetwork(conn(props), props.name);
+    return n ? { id, props: { ...props, bridge: n.bridge, active: n.active } } : { id: "", props: {} };
+  },
+
+  async delete(_id: string, props: Props) {
+    if (props.mode !== "existing") await d.deleteNetwork(conn(props), props.name);
+  },
+};
+
+function toNetworkSpec(p: Props): NetworkSpec {
+  return {
+    name: p.name,
+    mode: p.mode,
+    cidr: p.cidr,
+    dhcpRange: p.dhcpStart || p.dhcpEnd ? { start: p.dhcpStart, end: p.dhcpEnd } : undefined,
+    owner: { stack: p.stack, cluster: p.cluster },
+  };
+}
+
+// ---------------------------------------------------------------- domain
+
+/**
+ * Inputs: uri, stack, cluster, node, name?, domainType ("auto" | "kvm" | "qemu", default auto),
+ * firmware ("bios" | "uefi", default bios), ovmfLoader?, ovmfVars?, vcpus, memoryMiB, pool,
+ * diskVolume, cidataVolume?, installIsoVolume?, network, mac?, waitForAddress (default true),
+ * addressTimeoutSeconds (default 300). Every change replaces the domain (Kairos reads its
+ * configuration once; a new node is the honest update).
+ */
+export const domain = {
+  async check(_olds: Props, news: Props) {
+    const failures: CheckFailure[] = [];
+    const inputs = commonCheck({ domainType: "auto", firmware: "bios", waitForAddress: true, addressTimeoutSeconds: 300, ...news }, "vm", true, failures);
+    if (!isUnknown(inputs.domainType) && !["auto", "kvm", "qemu"].includes(inputs.domainType)) {
+      failures.push({ property: "domainType", reason: `domainType: ${JSON.stringify(inputs.domainType)} is not valid; expected one of 'auto', 'kvm', 'qemu'` });
+    }
+    const t = inputs.addressTimeoutSeconds;
+    if (!isUnknown(t) && (typeof t !== "number" || !Number.isInteger(t) || t < 1 || t > 7200)) {
+      failures.push({ property: "addressTimeoutSeconds", reason: `addressTimeoutSeconds: ${JSON.stringify(t)} is not valid; expected an integer from 1 to 7200 (seconds)` });
+    }
+    if (known(inputs) && failures.length === 0) {
+      const spec = toDomainSpec(inputs, inputs.domainType === "auto" ? "qemu" : inputs.domainType);
+      const map: Record<string, string> = { "disk.volume": "diskVolume", "disk.pool": "pool", "cidata.volume": "cidataVolume", "installIso.volume": "installIsoVolume", "ovmf.loader": "ovmfLoader", "ovmf.nvramTemplate": "ovmfVars" };
+      for (const i of domainSpecIssues(spec)) {
+        const property = map[i.path] ?? i.path;
+        failures.push({ property, reason: `${property}: ${i.value} is not valid; expected ${i.expected}` });
+      }
+    }
+    return { inputs, failures };
+  },
+
+  async diff(_id: string, olds: Props, news: Props) {
+    const fields = ["uri", "name", "domainType", "firmware", "ovmfLoader", "ovmfVars", "vcpus", "memoryMiB", "pool", "diskVolume", "cidataVolume", "installIsoVolume", "network", "mac"];
+    // waitForAddress/addressTimeoutSeconds only steer create: changing them changes nothing live.
+    const updates = changed(olds, news, ["waitForAddress", "addressTimeoutSeconds"]);
+    return diffResult(changed(olds, news, fields), updates);
+  },
+
+  async create(inputs: Props) {
+    const c = conn(inputs);
+    await d.checkConnection(c);
+    await d.checkPool(c, inputs.pool);
+    const type = inputs.domainType === "auto" ? await d.detectDomainType(c) : inputs.domainType;
+    const spec = toDomainSpec(inputs, type);
+    if (spec.firmware === "uefi") await d.checkOvmf(c, type, spec.ovmf!.loader, spec.ovmf!.nvramTemplate);
+    const info = await d.createDomain(c, spec);
+    let address = "";
+    let addressSource = "";
+    if (inputs.waitForAddress !== false) {
+      try {
+        const a = await d.waitForAddress(c, spec.name, { timeoutMs: inputs.addressTimeoutSeconds * 1000, serialLogFile: spec.serialLogFile });
+        address = a.address;
+        addressSource = a.source;
+      } catch (e) {
+        // A create that fails part-way removes what it made and reports the first error.
+        await d.deleteDomain(c, spec.name, { serialLogFile: spec.serialLogFile }).catch(() => undefined);
+        throw e;
+      }
+    }
+    return {
+      id: spec.name,
+      outs: { ...inputs, resolvedDomainType: type, uuid: info.uuid, mac: info.mac ?? "", address, addressSource, serialLogFile: spec.serialLogFile },
+    };
+  },
+
+  async read(id: string, props: Props) {
+    const info = await d.readDomain(conn(props), props.name);
+    return info ? { id, props: { ...props, state: info.state, mac: info.mac ?? props.mac ?? "" } } : { id: "", props: {} };
+  },
+
+  async update(_id: string, _olds: Props, news: Props) {
+    return { outs: { ..._olds, waitForAddress: news.waitForAddress, addressTimeoutSeconds: news.addressTimeoutSeconds } };
+  },
+
+  async delete(_id: string, props: Props) {
+    await d.deleteDomain(conn(props), props.name, { serialLogFile: props.serialLogFile ?? d.serialLogPath(props.name) });
+  },
+};
+
+function toDomainSpec(p: Props, type: "kvm" | "qemu"): DomainSpec {
+  const ref = (volume: unknown) => (volume ? { pool: p.pool, volume: String(volume) } : undefined);
+  return {
+    name: p.name,
+    type,
+    firmware: p.firmware,
+    ovmf: p.firmware === "uefi" ? { loader: p.ovmfLoader ?? "/usr/share/OVMF/OVMF_CODE_4M.fd", nvramTemplate: p.ovmfVars ?? "/usr/share/OVMF/OVMF_VARS_4M.fd" } : undefined,
+    vcpus: p.vcpus,
+    memoryMiB: p.memoryMiB,
+    disk: { pool: p.pool, volume: p.diskVolume, format: "qcow2" },
+    cidata: ref(p.cidataVolume),
+    installIso: ref(p.installIsoVolume),
+    network: p.network,
+    mac: p.mac,
+    serialLogFile: d.serialLogPath(p.name),
+    owner: { stack: p.stack, cluster: p.cluster, node: p.node },
+  };
+}

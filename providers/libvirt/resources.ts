@@ -1,0 +1,175 @@
+/**
+ * The libvirt dynamic resources (type tokens `pulumi-nodejs:dynamic/kairos-libvirt:<Type>`), one per
+ * libvirt object. Each names its object `physicalName([stack, cluster, node?, kind])` unless `name`
+ * is given. Composed by KairosCluster; usable alone.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { libvirtProvider } from "./load";
+
+const MODULE = "kairos-libvirt";
+
+/** Where and whose: shared by every libvirt resource. */
+export interface LibvirtOwnerArgs {
+  /** libvirt URI. @default "qemu:///system". Remote: `qemu+ssh://user@host[:port]/system?keyfile=/path` */
+  uri?: pulumi.Input<string>;
+  /** Stack part of the physical name and metadata. @default the current Pulumi stack */
+  stack?: pulumi.Input<string>;
+  /** Cluster part of the physical name and metadata. */
+  cluster: pulumi.Input<string>;
+  /** Physical name override. @default - physicalName([stack, cluster, node?, kind]) */
+  name?: pulumi.Input<string>;
+}
+
+export interface BaseImageVolumeArgs extends LibvirtOwnerArgs {
+  /** Storage pool (must exist and run). */
+  pool: pulumi.Input<string>;
+  /**
+   * Image to import: a local qcow2/raw/ISO file (`{ kind: "file", path }`, format detected with
+   * `qemu-img info`) or an http(s) URL verified against `sha256` before upload. An unchanged digest
+   * is never re-uploaded; a changed one replaces the volume.
+   */
+  source: pulumi.Input<{ kind: "file"; path: string } | { kind: "url"; url: string; sha256: string }>;
+}
+
+/** A base image volume in a storage pool, uploaded with `virsh vol-upload`. */
+export class BaseImageVolume extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly pool: pulumi.Output<string>;
+  /** sha256 (hex) of the uploaded bytes. */
+  declare readonly sha256: pulumi.Output<string>;
+  /** "qcow2" | "raw" | "iso". */
+  declare readonly format: pulumi.Output<string>;
+  /** Path on the hypervisor host. */
+  declare readonly path: pulumi.Output<string>;
+  /** Virtual size, in bytes. */
+  declare readonly capacityBytes: pulumi.Output<number>;
+
+  constructor(name: string, args: BaseImageVolumeArgs, opts?: pulumi.CustomResourceOptions) {
+    super(libvirtProvider("baseImage"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, sha256: undefined, format: undefined, path: undefined, capacityBytes: undefined }, opts, MODULE, "BaseImageVolume");
+  }
+}
+
+export interface NodeDiskArgs extends LibvirtOwnerArgs {
+  /** Node part of the physical name. */
+  node: pulumi.Input<string>;
+  pool: pulumi.Input<string>;
+  /** Requested size, in GiB; the disk is at least the base image's virtual size. */
+  sizeGiB: pulumi.Input<number>;
+  /** Base image volume to overlay (qcow2 backing store, never a copy). Omit for an empty disk (ISO-install mode). */
+  baseVolume?: pulumi.Input<string>;
+  /** Pool of the base volume. @default pool */
+  basePool?: pulumi.Input<string>;
+}
+
+/** A node's disk: a qcow2 overlay over the base volume, or an empty qcow2. Any change replaces it. */
+export class NodeDisk extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly path: pulumi.Output<string>;
+  /** Virtual size, in bytes. */
+  declare readonly capacityBytes: pulumi.Output<number>;
+  /** Path of the backing (base) volume; "" for an empty disk. */
+  declare readonly backingPath: pulumi.Output<string>;
+
+  constructor(name: string, args: NodeDiskArgs, opts?: pulumi.CustomResourceOptions) {
+    super(libvirtProvider("nodeDisk"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, path: undefined, capacityBytes: undefined, backingPath: undefined }, opts, MODULE, "NodeDisk");
+  }
+}
+
+export interface CidataVolumeArgs extends LibvirtOwnerArgs {
+  node: pulumi.Input<string>;
+  pool: pulumi.Input<string>;
+  /** The node's rendered cloud-config (first line `#cloud-config`). Kept secret; only its sha256 is an output. */
+  userData: pulumi.Input<string>;
+  /** meta-data text. @default `instance-id: <digest>` and `local-hostname: <node>` */
+  metaData?: pulumi.Input<string>;
+}
+
+/** A NoCloud seed volume (ISO9660 labelled `cidata`). Content-addressed: changed user-data = new volume. */
+export class CidataVolume extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly path: pulumi.Output<string>;
+  /** sha256 (hex) of the user-data; the stand-in guest prints the same on its console. */
+  declare readonly userDataSha256: pulumi.Output<string>;
+
+  constructor(name: string, args: CidataVolumeArgs, opts?: pulumi.CustomResourceOptions) {
+    super(libvirtProvider("cidata"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, userData: pulumi.secret(args.userData), path: undefined, userDataSha256: undefined }, opts, MODULE, "CidataVolume");
+  }
+}
+
+export interface NetworkArgs extends LibvirtOwnerArgs {
+  /** `existing` uses the network `name` as is (never deleted); `nat` or `isolated` create one owned by the cluster. */
+  mode: pulumi.Input<"existing" | "nat" | "isolated">;
+  /** IPv4 subnet for a created network, e.g. `10.77.0.0/24`; the host takes the first address. */
+  cidr?: pulumi.Input<string>;
+  /** DHCP range. @default - second address to the one before broadcast */
+  dhcpStart?: pulumi.Input<string>;
+  dhcpEnd?: pulumi.Input<string>;
+}
+
+/** A libvirt network: existing, or created (autostart off) and destroyed + undefined on delete. */
+export class Network extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly bridge: pulumi.Output<string>;
+  /** Whether this resource created (and will delete) the network. */
+  declare readonly owned: pulumi.Output<boolean>;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
+    super(libvirtProvider("network"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, bridge: undefined, owned: undefined }, opts, MODULE, "Network");
+  }
+}
+
+export interface DomainArgs extends LibvirtOwnerArgs {
+  node: pulumi.Input<string>;
+  /** `auto` = `kvm` when usable, else `qemu` (software emulation). @default "auto" */
+  domainType?: pulumi.Input<"auto" | "kvm" | "qemu">;
+  /** @default "bios". `uefi` needs OVMF on the hypervisor host (apt-get install ovmf); its nvram is removed on delete. */
+  firmware?: pulumi.Input<"bios" | "uefi">;
+  /** @default "/usr/share/OVMF/OVMF_CODE_4M.fd" */
+  ovmfLoader?: pulumi.Input<string>;
+  /** @default "/usr/share/OVMF/OVMF_VARS_4M.fd" */
+  ovmfVars?: pulumi.Input<string>;
+  vcpus: pulumi.Input<number>;
+  /** Memory, in MiB. */
+  memoryMiB: pulumi.Input<number>;
+  /** Pool holding the node's volumes. */
+  pool: pulumi.Input<string>;
+  /** The node disk volume (virtio, boot order 1). */
+  diskVolume: pulumi.Input<string>;
+  /** The cidata volume (read-only SATA cdrom). */
+  cidataVolume?: pulumi.Input<string>;
+  /** ISO-install mode: the Kairos ISO volume (SATA cdrom, boot order 2: after the install reboot the disk wins). */
+  installIsoVolume?: pulumi.Input<string>;
+  /** libvirt network for the virtio NIC. */
+  network: pulumi.Input<string>;
+  /** Fixed MAC. @default - libvirt picks one */
+  mac?: pulumi.Input<string>;
+  /** Wait in create for an IPv4 address (lease, then guest agent, then ARP). @default true */
+  waitForAddress?: pulumi.Input<boolean>;
+  /** Bound of that wait, in seconds. @default 300 */
+  addressTimeoutSeconds?: pulumi.Input<number>;
+}
+
+/** A node VM. Every change except the wait settings replaces it. */
+export class Domain extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly resolvedDomainType: pulumi.Output<string>;
+  declare readonly uuid: pulumi.Output<string>;
+  declare readonly mac: pulumi.Output<string>;
+  /** IPv4 address found in create ("" when not awaited). */
+  declare readonly address: pulumi.Output<string>;
+  /** "lease" | "agent" | "arp". */
+  declare readonly addressSource: pulumi.Output<string>;
+  /** Serial console log on the hypervisor host. */
+  declare readonly serialLogFile: pulumi.Output<string>;
+
+  constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      libvirtProvider("domain"),
+      name,
+      { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, resolvedDomainType: undefined, uuid: undefined, mac: args.mac, address: undefined, addressSource: undefined, serialLogFile: undefined },
+      opts,
+      MODULE,
+      "Domain",
+    );
+  }
+}
