@@ -329,13 +329,13 @@ export const domain = {
     }
     return {
       id: spec.name,
-      outs: { ...inputs, resolvedDomainType: type, uuid: info.uuid, mac: info.mac ?? "", address, addressSource, serialLogFile: spec.serialLogFile },
+      outs: { ...inputs, resolvedDomainType: type, uuid: info.uuid, macAddress: info.mac ?? "", address, addressSource, serialLogFile: spec.serialLogFile },
     };
   },
 
   async read(id: string, props: Props) {
     const info = await d.readDomain(conn(props), props.name);
-    return info ? { id, props: { ...props, state: info.state, mac: info.mac ?? props.mac ?? "" } } : { id: "", props: {} };
+    return info ? { id, props: { ...props, state: info.state, macAddress: info.mac ?? "" } } : { id: "", props: {} };
   },
 
   async update(_id: string, _olds: Props, news: Props) {

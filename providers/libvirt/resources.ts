@@ -154,7 +154,8 @@ export class Domain extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   declare readonly resolvedDomainType: pulumi.Output<string>;
   declare readonly uuid: pulumi.Output<string>;
-  declare readonly mac: pulumi.Output<string>;
+  /** MAC address of the NIC (the fixed one, or the one libvirt picked). */
+  declare readonly macAddress: pulumi.Output<string>;
   /** IPv4 address found in create ("" when not awaited). */
   declare readonly address: pulumi.Output<string>;
   /** "lease" | "agent" | "arp". */
@@ -166,7 +167,7 @@ export class Domain extends pulumi.dynamic.Resource {
     super(
       libvirtProvider("domain"),
       name,
-      { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, resolvedDomainType: undefined, uuid: undefined, mac: args.mac, address: undefined, addressSource: undefined, serialLogFile: undefined },
+      { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, resolvedDomainType: undefined, uuid: undefined, macAddress: undefined, address: undefined, addressSource: undefined, serialLogFile: undefined },
       opts,
       MODULE,
       "Domain",
