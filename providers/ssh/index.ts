@@ -1,0 +1,10 @@
+/** SSH driver: connections, commands, uploads, host keys and the node waits. Knows nothing of Pulumi. */
+export type { SshTarget, ConnectOptions, ExecOptions, ExecResult } from "./client";
+export {
+  connect, sshExec, sshRun, sshUpload, checkTarget, describeTarget, HostKeyMismatchError, SshAuthError, SshDisconnectedError,
+  SshCommandError,
+} from "./client";
+export type { HostKey } from "./hostkey";
+export { parseHostKey, formatHostKey, fingerprint, hostKeyFromBlob, sameHostKey } from "./hostkey";
+export type { WaitOptions, SshWaitOptions, KubeconfigOptions } from "./waits";
+export { waitForSsh, waitForSshDown, waitForK3sReady, fetchKubeconfig } from "./waits";
