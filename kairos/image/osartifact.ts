@@ -13,6 +13,10 @@ export const OSARTIFACT_API_VERSION = "build.kairos.io/v1alpha2";
 export const OSARTIFACT_KIND = "OSArtifact";
 /** Key of the cloud-config in the Secret referenced by `spec.artifacts.cloudConfigRef`. */
 export const CLOUD_CONFIG_SECRET_KEY = "cloud-config.yaml";
+/** Key of the registry credentials in a `kubernetes.io/dockerconfigjson` Secret. */
+export const DOCKER_CONFIG_SECRET_KEY = ".dockerconfigjson";
+/** Await annotations for @pulumi/kubernetes (>= 4.18): create waits until the operator reports Ready. */
+export const OSARTIFACT_WAIT_FOR = "jsonpath={.status.phase}=Ready";
 /** `status.phase` values (kairos-operator api/v1alpha2). */
 export const OSARTIFACT_PHASES = ["Pending", "Building", "Exporting", "Ready", "Error"] as const;
 
@@ -58,7 +62,7 @@ export function osArtifactManifest(spec: ImageSpec, o: OSArtifactOptions): Recor
   if (o.push) {
     image.buildImage = { registry: o.push.registry, repository: o.push.repository, tag: o.push.tag };
     image.push = true;
-    if (o.push.imageCredentialsSecretName) image.imageCredentialsSecretRef = { name: o.push.imageCredentialsSecretName };
+    if (o.push.imageCredentialsSecretName) image.imageCredentialsSecretRef = { name: o.push.imageCredentialsSecretName, key: DOCKER_CONFIG_SECRET_KEY };
   }
   const artifacts: Record<string, unknown> = {
     arch: spec.arch,
