@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import {
   CLOUD_CONFIG_SECRET_KEY, DOCKER_CONFIG_SECRET_KEY, ImageSpecError, OSARTIFACT_API_VERSION, OSARTIFACT_KIND, OSARTIFACT_WAIT_FOR, clusterImageFor, imageTag, inClusterIssues,
-  normalizeImageSpec, osArtifactManifest, registryOf,
+  normalizeImageSpec, osArtifactManifest, registryOf, validateBuilder, validatePush,
   type ArtifactInfo, type ArtifactKind, type ClusterImageRef, type ImageSpec, type ImageSpecInput,
 } from "../kairos/image";
 import { physicalName } from "../kairos/names";
@@ -133,9 +133,14 @@ export class KairosImage extends pulumi.ComponentResource {
   constructor(name: string, args: KairosImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kairos:index:KairosImage", name, {}, opts);
     const builder = args.builder ?? { kind: "local" as const };
-    if (builder.kind !== "local" && builder.kind !== "kubernetes") {
-      throw new pulumi.ResourceError(`builder.kind: ${JSON.stringify((builder as { kind: unknown }).kind)} is not valid; expected one of "local", "kubernetes"`, this);
-    }
+    const fail = (issues: { path: string; value: string; expected: string }[]) => {
+      if (issues.length) throw new pulumi.ResourceError(`KairosImage ${name}: ${new ImageSpecError(issues).message}`, this);
+    };
+    // The k8s provider object is not a value to validate (nor a plain one to walk).
+    const builderFields: Record<string, unknown> = { ...(builder as object) };
+    delete builderFields.provider;
+    if (isKnown(builderFields)) fail(validateBuilder(builderFields));
+    if (args.push !== undefined && isKnown(args.push)) fail(validatePush(args.push as never));
     const specInput: Record<string, unknown> = {};
     for (const k of SPEC_FIELDS) specInput[k] = args[k];
     // Known values fail at construction; values that are outputs fail when they resolve (still at preview).
@@ -158,7 +163,11 @@ export class KairosImage extends pulumi.ComponentResource {
     const cloudConfig = args.cloudConfig === undefined ? undefined : pulumi.secret(args.cloudConfig);
 
     if (builder.kind === "local") {
-      const push = args.push === undefined ? undefined : pulumi.output(args.push);
+      const push = args.push === undefined ? undefined : pulumi.output(args.push).apply((p) => {
+        const issues = validatePush(p);
+        if (issues.length) throw new ImageSpecError(issues);
+        return p;
+      });
       const build = new KairosImageBuild(`${name}-build`, {
         spec,
         outputDir: pulumi.output(args.outputDir ?? ".kairos-images").apply((d) => path.resolve(d)),

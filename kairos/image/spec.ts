@@ -253,3 +253,45 @@ export function baseFlavor(baseImage: string): { flavor: string; flavorRelease: 
   }
   return { flavor: family, flavorRelease: tag };
 }
+
+/** Problems with a push target (`push.repository`, `push.tag`, `push.credentials`). */
+export function validatePush(push: { repository?: unknown; tag?: unknown; credentials?: { username?: unknown; password?: unknown } } | undefined): ValidationIssue[] {
+  if (push === undefined) return [];
+  const issues: ValidationIssue[] = [];
+  if (typeof push.repository !== "string" || !REPOSITORY.test(push.repository)) {
+    issues.push({ path: "push.repository", value: show(push.repository), expected: 'a lower-case repository such as "registry.example.com/team/kairos"' });
+  }
+  if (push.tag !== undefined && (typeof push.tag !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(push.tag))) {
+    issues.push({ path: "push.tag", value: show(push.tag), expected: "an OCI tag (letters, digits, _ . -; at most 128 characters)" });
+  }
+  if (push.credentials !== undefined) {
+    const u = push.credentials.username;
+    if (typeof u !== "string" || u === "" || /\s/.test(u)) issues.push({ path: "push.credentials.username", value: show(u), expected: "a non-empty user name without spaces" });
+    // The password is a secret: never echoed.
+    if (typeof push.credentials.password !== "string" || push.credentials.password === "") {
+      issues.push({ path: "push.credentials.password", value: "<secret>", expected: "a non-empty string" });
+    }
+  }
+  return issues;
+}
+
+/** Problems with builder options (`builder.*`). */
+export function validateBuilder(b: { kind?: unknown; engineBinary?: unknown; engineSocket?: unknown; stepTimeoutMinutes?: unknown; namespace?: unknown; timeoutMinutes?: unknown }): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const bad = (p: string, v: unknown, e: string) => issues.push({ path: `builder.${p}`, value: show(v), expected: e });
+  if (b.kind !== "local" && b.kind !== "kubernetes") bad("kind", b.kind, oneOf(["local", "kubernetes"]));
+  if (b.engineBinary !== undefined && (typeof b.engineBinary !== "string" || !/^(\/[^\0]+|[A-Za-z0-9._-]+)$/.test(b.engineBinary))) {
+    bad("engineBinary", b.engineBinary, "a command name on PATH or an absolute path");
+  }
+  if (b.engineSocket !== undefined && (typeof b.engineSocket !== "string" || !b.engineSocket.startsWith("/") || b.engineSocket.includes(":"))) {
+    bad("engineSocket", b.engineSocket, "an absolute path to the engine's API socket, without ':'");
+  }
+  for (const k of ["stepTimeoutMinutes", "timeoutMinutes"] as const) {
+    const v = b[k];
+    if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v <= 0 || v > 7 * 24 * 60)) bad(k, v, "a number of minutes greater than 0 and at most 10080");
+  }
+  if (b.namespace !== undefined && (typeof b.namespace !== "string" || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(b.namespace))) {
+    bad("namespace", b.namespace, "a Kubernetes namespace name (DNS label)");
+  }
+  return issues;
+}

@@ -11,7 +11,7 @@
  * - delete: removes the artifacts and their record (not the engine's image: other builds may share it).
  */
 import * as path from "path";
-import { validateImageSpec, type ImageSpec } from "../../kairos/image";
+import { validateBuilder, validateImageSpec, validatePush, type ImageSpec } from "../../kairos/image";
 import { buildImage, checkArtifacts, planBuild, removeArtifacts, type ArtifactInfo, type BuildRequest } from "./driver";
 
 /** The resource's inputs, as the provider receives them (secrets already unwrapped). */
@@ -75,8 +75,15 @@ export async function check(_olds: Record<string, unknown>, news: LocalBuildInpu
   if (!hasUnknown(news.outputDir) && (typeof news.outputDir !== "string" || !path.isAbsolute(news.outputDir))) {
     failures.push({ property: "outputDir", reason: `outputDir: ${JSON.stringify(news.outputDir)} is not valid; expected an absolute directory path` });
   }
-  if (news.push && !hasUnknown(news.push) && (news.push.username === undefined) !== (news.pushPassword === undefined)) {
-    failures.push({ property: "push", reason: "push.credentials: give both username and password, or neither" });
+  if (news.push && !hasUnknown(news.push) && !hasUnknown(news.pushPassword)) {
+    const credentials = news.push.username === undefined && news.pushPassword === undefined ? undefined : { username: news.push.username, password: news.pushPassword };
+    for (const i of validatePush({ repository: news.push.repository, tag: news.push.tag, credentials })) {
+      failures.push({ property: "push", reason: `${i.path}: ${i.value} is not valid; expected ${i.expected}` });
+    }
+  }
+  const builderIssues = validateBuilder({ kind: "local", engineBinary: news.engineBinary, engineSocket: news.engineSocket });
+  for (const i of hasUnknown([news.engineBinary, news.engineSocket]) ? [] : builderIssues) {
+    failures.push({ property: i.path.replace("builder.", ""), reason: `${i.path}: ${i.value} is not valid; expected ${i.expected}` });
   }
   return { inputs: news, failures };
 }

@@ -57,8 +57,19 @@ describe("KairosImage, local builder (L1)", () => {
       'KairosImage bad1: artifacts[0]: "vmdk" is not valid; expected one of "iso", "raw-efi", "raw-bios", "qcow2"',
     );
     expect(() => new m.KairosImage("bad2", { baseImage: "ubuntu:24.04", version: "v1.0.0", artifacts: ["iso"], builder: { kind: "ssh" } as never })).toThrow(
-      'builder.kind: "ssh" is not valid; expected one of "local", "kubernetes"',
+      'KairosImage bad2: builder.kind: "ssh" is not valid; expected one of "local", "kubernetes"',
     );
+    let err: Error | undefined;
+    try {
+      new m.KairosImage("bad3", {
+        baseImage: "ubuntu:24.04", version: "v1.0.0", artifacts: ["iso"],
+        push: { repository: "registry.example.test/x", credentials: { username: "bot bot", password: "pw-bad3-secret" } },
+      });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.message).toBe('KairosImage bad3: push.credentials.username: "bot bot" is not valid; expected a non-empty user name without spaces');
+    expect(err?.message).not.toContain("pw-bad3-secret");
   });
 
   test("pickClusterImage prefers qcow2, then raw, then iso, or the kind asked for", () => {

@@ -1,5 +1,5 @@
 import {
-  buildIsoArgv, buildRawArgv, clusterImageFor, contentKey, imageRef, imageTag, ImageSpecError, normalizeImageSpec,
+  buildIsoArgv, buildRawArgv, clusterImageFor, contentKey, imageRef, imageTag, ImageSpecError, normalizeImageSpec, validateBuilder, validatePush,
   qemuImgConvertArgv, renderDockerfile, validateImageSpec, type ImageSpecInput,
 } from "../../../kairos/image";
 import { expectGolden } from "./golden";
@@ -185,4 +185,28 @@ test("clusterImageFor maps qcow2/raw to disk and iso to iso", () => {
   expect(clusterImageFor({ kind: "raw-bios", path: "/a.raw" })).toEqual({ kind: "disk", path: "/a.raw", format: "raw" });
   expect(clusterImageFor({ kind: "raw-efi", path: "/b.raw" })).toEqual({ kind: "disk", path: "/b.raw", format: "raw" });
   expect(clusterImageFor({ kind: "iso", path: "/a.iso" })).toEqual({ kind: "iso", path: "/a.iso", format: "iso" });
+});
+
+describe("push and builder validation", () => {
+  test("push: repository, tag and credentials are checked; the password is never echoed", () => {
+    expect(validatePush({ repository: "Registry.Example/X", tag: "bad tag", credentials: { username: "", password: "" } })).toEqual([
+      { path: "push.repository", value: '"Registry.Example/X"', expected: 'a lower-case repository such as "registry.example.com/team/kairos"' },
+      { path: "push.tag", value: '"bad tag"', expected: "an OCI tag (letters, digits, _ . -; at most 128 characters)" },
+      { path: "push.credentials.username", value: '""', expected: "a non-empty user name without spaces" },
+      { path: "push.credentials.password", value: "<secret>", expected: "a non-empty string" },
+    ]);
+    expect(validatePush({ repository: "registry.example.com/team/kairos", credentials: { username: "bot", password: "x" } })).toEqual([]);
+    expect(validatePush(undefined)).toEqual([]);
+  });
+
+  test("builder: kind, engine paths, timeouts and namespace", () => {
+    expect(validateBuilder({ kind: "local", engineBinary: "docker", engineSocket: "/run/podman/podman.sock", stepTimeoutMinutes: 30 })).toEqual([]);
+    expect(validateBuilder({ kind: "ssh", engineBinary: "rel/docker", engineSocket: "/a:b", timeoutMinutes: 0, namespace: "Bad_NS" }).map((i) => `${i.path}: ${i.value} -> ${i.expected}`)).toEqual([
+      'builder.kind: "ssh" -> one of "local", "kubernetes"',
+      'builder.engineBinary: "rel/docker" -> a command name on PATH or an absolute path',
+      "builder.engineSocket: \"/a:b\" -> an absolute path to the engine's API socket, without ':'",
+      "builder.timeoutMinutes: 0 -> a number of minutes greater than 0 and at most 10080",
+      'builder.namespace: "Bad_NS" -> a Kubernetes namespace name (DNS label)',
+    ]);
+  });
 });
