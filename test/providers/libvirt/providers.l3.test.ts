@@ -149,6 +149,17 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     expect(gone.id).toBe("");
   }, 200_000);
 
+  test("Domain: a create whose address wait times out removes the domain it made and reports the console tail", async () => {
+    const inputs = { ...ctx.vm.inputs, addressTimeoutSeconds: 2 };
+    const err = await host!.create(T("Domain"), inputs).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const msg = (err as Error).message;
+    expect(msg).toContain(`timed out waiting for an IPv4 address for domain '${ctx.vm.id}' on qemu:///system (tried virsh domifaddr --source lease, --source agent, --source arp)`);
+    expect(msg).toContain(`last 40 lines of the serial console (/var/log/libvirt/qemu/${ctx.vm.id}-serial.log):`);
+    expect(await readDomain(LOCAL, ctx.vm.id)).toBeUndefined();
+    expect(fs.existsSync(String(ctx.vm.props.serialLogFile))).toBe(false);
+  }, 60_000);
+
   test("delete is idempotent for every provider and leaves no object, serial log or temp file", async () => {
     const before = tmpEntries("kairos-");
     for (const r of [...created].reverse()) {

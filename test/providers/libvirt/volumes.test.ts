@@ -65,6 +65,13 @@ describe("base image volumes", () => {
     expect(await readVolume(LOCAL, pool.name, `${id}-ovl`)).toBeUndefined();
   });
 
+  test("a corrupt image (qcow2 magic, garbage header) fails in qemu-img and creates no volume", async () => {
+    const bad = path.join(work, "corrupt.qcow2");
+    fs.writeFileSync(bad, Buffer.concat([Buffer.from("QFI\xfb", "latin1"), Buffer.alloc(4096, 0xff)]));
+    await expect(importBaseImage(LOCAL, { pool: pool.name, name: `${id}-corrupt`, source: { kind: "file", path: bad } })).rejects.toThrow(/qemu-img info -U --output=json/);
+    expect(await readVolume(LOCAL, pool.name, `${id}-corrupt`)).toBeUndefined();
+  });
+
   test("a URL source is streamed from 127.0.0.1 and verified; a wrong sha256 uploads nothing", async () => {
     const server = http.createServer((req, res) => {
       if (req.url === "/base.qcow2") fs.createReadStream(baseFile).pipe(res);
