@@ -43,8 +43,10 @@ export interface BuildRequest {
   qemuImg?: string;
   /** Per-step timeout in ms. Default 2 hours (a kairos-init build downloads and installs a whole OS). */
   stepTimeoutMs?: number;
-  /** Progress messages (the component maps them to pulumi.log.info). */
+  /** Progress messages (the provider maps them to pulumi.log.info). */
   log?: (message: string) => void;
+  /** Interval of "still running" messages during a step, in ms. Default 60000. */
+  heartbeatMs?: number;
 }
 
 export interface BuildResult {
@@ -147,13 +149,19 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
   const timeoutMs = req.stepTimeoutMs ?? 2 * 60 * 60_000;
   const runStep = async (what: string, argv: string[], opts: RunOptions = {}) => {
     const started = Date.now();
+    const elapsed = () => Math.round((Date.now() - started) / 1000);
     log(`KairosImage: ${what}...`);
+    // A kairos-init build runs for many minutes without a word from run(); say it is still alive.
+    const heartbeat = setInterval(() => log(`KairosImage: ${what}: still running after ${elapsed()} s`), req.heartbeatMs ?? 60_000);
+    heartbeat.unref();
     try {
       const r = await run(argv, { timeoutMs, installHint: ENGINE_HINT, redact: secrets, ...opts });
-      log(`KairosImage: ${what} done in ${Math.round((Date.now() - started) / 1000)} s`);
+      log(`KairosImage: ${what} done in ${elapsed()} s`);
       return r;
     } catch (e) {
       throw stepError(what, e, secrets, outputDir, plan.contentKey);
+    } finally {
+      clearInterval(heartbeat);
     }
   };
 

@@ -146,6 +146,17 @@ if (!E2E) describe("failures", () => {
     expect(fs.existsSync(plan.recordPath)).toBe(false);
   });
 
+  test("a long step reports that it is still running", async () => {
+    process.env.FAKE_ENGINE_SLEEP_MS = "1200";
+    const messages: string[] = [];
+    try {
+      await buildImage({ ...req("slow", ["iso"]), heartbeatMs: 300, log: (m) => messages.push(m) });
+    } finally {
+      delete process.env.FAKE_ENGINE_SLEEP_MS;
+    }
+    expect(messages.filter((m) => /^KairosImage: building image \S+: still running after \d+ s$/.test(m)).length).toBeGreaterThanOrEqual(2);
+  });
+
   test("a missing engine says what to install", async () => {
     await expect(buildImage(req("missing", ["iso"], { engineBinary: "/nonexistent/docker" }))).rejects.toThrow(
       "/nonexistent/docker not found on PATH; install docker (apt-get install docker.io) or podman (apt-get install podman): /nonexistent/docker version",
