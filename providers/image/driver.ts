@@ -237,8 +237,8 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     // An embedded cloud-config makes every artifact a secret-bearing file (ISO root, raw OEM partition).
     const mode = req.cloudConfig === undefined ? 0o644 : 0o600;
     for (const a of artifacts) {
-      fs.chmodSync(built[a.kind]!, mode);
-      fs.renameSync(built[a.kind]!, a.path);
+      const from = ownedCopy(built[a.kind]!, mode);
+      fs.renameSync(from, a.path);
     }
     const result: BuildResult = {
       contentKey: plan.contentKey, imageRef: ref, imageDigest, kairosVersion: spec.version,
@@ -250,7 +250,29 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     log(`KairosImage ${ref}: built ${artifacts.map((a) => `${a.kind} (${a.size} bytes)`).join(", ")}`);
     return result;
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    try {
+      fs.rmSync(work, { recursive: true, force: true });
+    } catch (e) {
+      // AuroraBoot runs as root in its container; a non-root Pulumi cannot remove what it left.
+      log(`KairosImage: could not remove the work directory ${work} (${(e as NodeJS.ErrnoException).code}); remove it as root`);
+    }
+  }
+}
+
+/**
+ * Sets `mode` on a built file; when the file belongs to another user (root, from the AuroraBoot
+ * container) and cannot be chmod-ed, copies it to a file this process owns instead.
+ */
+function ownedCopy(file: string, mode: number): string {
+  try {
+    fs.chmodSync(file, mode);
+    return file;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") throw e;
+    const copy = `${file}.owned`;
+    fs.copyFileSync(file, copy);
+    fs.chmodSync(copy, mode);
+    return copy;
   }
 }
 
