@@ -34,10 +34,15 @@ function loadModule<T>(base: string): T {
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
+/** Drops undefined members: the host serializes outputs into a protobuf Struct, which has no undefined. */
+function defined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
 function withSecrets(outs: BareMetalNodeOutputs): Record<string, unknown> {
   const wrap = (v: unknown) => (v === undefined ? undefined : { [SECRET_SIG]: SECRET_VALUE, value: v });
-  const host = { ...outs.host, password: wrap(outs.host.password), privateKey: wrap(outs.host.privateKey) };
-  return { ...outs, host, cloudConfig: wrap(outs.cloudConfig), adminPrivateKey: wrap(outs.adminPrivateKey) };
+  const host = defined({ ...outs.host, password: wrap(outs.host.password), privateKey: wrap(outs.host.privateKey) });
+  return defined({ ...outs, host, cloudConfig: wrap(outs.cloudConfig), adminPrivateKey: wrap(outs.adminPrivateKey) });
 }
 
 function pulumiLog() {
@@ -56,7 +61,7 @@ export const bareMetalNodeProvider: pulumi.dynamic.ResourceProvider = {
     const spec = loadModule<typeof specTypes>(SPEC_MODULE);
     const d = spec.diffInputs(olds as BareMetalNodeOutputs, news as BareMetalNodeInputs);
     // Same machine: the old node must be gone (reset) before the new install.
-    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: true };
+    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.replaces.length > 0 };
   },
 
   async create(inputs) {
