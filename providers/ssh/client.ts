@@ -42,7 +42,7 @@ export interface ConnectOptions {
 }
 
 export interface ExecOptions extends ConnectOptions {
-  /** Milliseconds for the command, after connecting. Default 5 minutes. */
+  /** Milliseconds for the command, after connecting. Default 5 minutes. On timeout the channel is closed; the remote command itself may run on (no pty, no SIGHUP). */
   timeoutMs?: number;
   /** Text written to the command's stdin, then stdin is closed. */
   input?: string;
@@ -210,6 +210,8 @@ export async function sshExec(target: SshTarget, command: string, opts: ExecOpti
         let code: number | undefined;
         let signal: string | undefined;
         timer = setTimeout(() => {
+          // Closing the channel does not stop the remote command (no pty, so no SIGHUP; OpenSSH
+          // 9.2 ignored "signal" requests in a test here): it runs on, detached from us.
           stream.close();
           stop(new Error(`timed out after ${timeoutMs} milliseconds: ${command} (on ${where})`));
         }, timeoutMs);
