@@ -54,7 +54,7 @@ export const INSTALL_CONFIG_FILE = "cloud-config.yaml";
 /**
  * Installs Kairos from a live system onto `device` with the config at `configPath`, then reboots
  * (kairos-agent internal/agent/install.go: `manual-install <file|url> [--device --reboot]`,
- * KAIROS.md §8.1).
+ * KAIROS.md §8.1; kairos-docs "Manual installation": `sudo kairos-agent manual-install --device "auto" $CONFIG`).
  */
 export function manualInstallCommand(device: string, configPath: string): string {
   if (!INSTALL_DEVICE_PATTERN.test(device)) {
@@ -74,5 +74,8 @@ export function removePrivateDirCommand(dir: string): string {
   return `rm -rf ${shellQuote(dir)}`;
 }
 
-/** Wipes the node back to its factory state and reboots, unattended (KAIROS.md §8.4). */
+/**
+ * Wipes the node back to its factory state and reboots, unattended: the command AuroraBoot's raw
+ * images run on first boot (AuroraBoot pkg/ops/rawDiskGeneration.go `01_reset.yaml`, KAIROS.md §8.4).
+ */
 export const RESET_COMMAND = "sudo kairos-agent reset --unattended --reboot";
