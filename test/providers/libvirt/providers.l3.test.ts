@@ -97,6 +97,18 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     expect(diff.replaces).toEqual(["cidr"]);
   });
 
+  test("Network in existing mode: checked, reported not owned, and never deleted", async () => {
+    const inputs = { uri: LOCAL.uri, stack: "l3", cluster: id, mode: "existing", name: ctx.net.id };
+    const checked = await host!.check(T("Network"), {}, inputs);
+    expect(checked.failures).toEqual([]);
+    const r = await host!.create(T("Network"), checked.inputs);
+    expect(r.properties.owned).toBe(false);
+    await host!.delete(T("Network"), r.id, r.properties);
+    expect((await readNetwork(LOCAL, ctx.net.id))?.active).toBe(true);
+    const missing = await host!.create(T("Network"), { ...checked.inputs, name: `${id}-nonet` }).catch((e: Error) => e);
+    expect(String(missing)).toContain(`network '${id}-nonet' not found on qemu:///system; create it or let the cluster create one`);
+  });
+
   test("BaseImageVolume: uploaded once; the same file diffs to no change, another file replaces", async () => {
     ctx.base = await checkAndCreate("BaseImageVolume", captured.BaseImageVolume.inputs);
     expect(ctx.base.props.format).toBe("raw");

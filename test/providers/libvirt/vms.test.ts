@@ -109,6 +109,7 @@ describe("three stand-in guests on real libvirt", () => {
       if (report.errors.length > 0) {
         throw new Error(`${d.name} reported ${JSON.stringify(report.errors)}; its serial console:\n${await serialTail(LOCAL, d.serialLogFile, 80)}`);
       }
+      expect(fs.statSync(d.serialLogFile).mode & 0o077).toBe(0); // console output stays root-only
       expect(report.hostname).toBe(node);
       expect(report.userDataSha256).toBe(userDataDigest[node]);
       expect(report.ip).toBe(addresses[node]);

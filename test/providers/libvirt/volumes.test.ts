@@ -143,6 +143,8 @@ describe("cidata volumes", () => {
     const userData = "#cloud-config\nhostname: n1\n";
     const r = await createCidataVolume(LOCAL, { pool: pool.name, name: `${id}-cidata`, content: { userData, instanceId: "n1" } });
     expect(r.userDataSha256).toMatch(/^[0-9a-f]{64}$/);
+    // The seed holds secrets: libvirt creates the volume file readable by its owner only.
+    expect(fs.statSync(r.volume.path).mode & 0o077).toBe(0);
     expect(tmpEntries("kairos-cidata")).toEqual(before);
     const back = path.join(work, "back.iso");
     await downloadVolume(LOCAL, pool.name, `${id}-cidata`, back);
