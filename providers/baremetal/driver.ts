@@ -13,7 +13,7 @@ import {
 } from "../../kairos/scripts";
 import { PermanentError, Clock, systemClock, retryUntil } from "../retry";
 import {
-  HostKeyMismatchError, SshCommandError, SshDisconnectedError, SshTarget, describeTarget, sshExec, sshRun, sshUpload, waitForSsh, waitForSshDown,
+  HostKeyMismatchError, SshCommandError, formatHostKey, parseHostKey, SshDisconnectedError, SshTarget, describeTarget, sshExec, sshRun, sshUpload, waitForSsh, waitForSshDown,
 } from "../ssh";
 import {
   BareMetalNodeInputs, BareMetalNodeOutputs, DEFAULT_DEVICE, DEFAULT_LIVE_USER, DEFAULT_TIMEOUTS, checkInputs, configDigest,
@@ -100,8 +100,12 @@ export async function installNode(i: BareMetalNodeInputs, opts: DriverOptions = 
   // 4. The installed system, as the cluster admin.
   const admin = adminTarget(i);
   log.info(`${name}: waiting for the installed system (${describeTarget(admin)})`);
-  // Until the new system is up, the live one (if still there) refuses the admin: keep trying.
-  const { hostKey } = await waitForSsh(admin, { ...waitOpts(t.rebootMs, "SSH on the installed system"), retryAuthFailures: true });
+  // Until the new system is up, the live one (if still there) refuses the admin, or presents its own
+  // key (shutdown may leave sshd listening a moment): keep trying in both cases. Unless the user
+  // pinned the installed key to the live one, which then cannot tell them apart.
+  const pinnedInstalled = i.host.installedHostKey ? formatHostKey(parseHostKey(i.host.installedHostKey)) : undefined;
+  const notYetHostKey = pinnedInstalled === hostKeyLive ? undefined : hostKeyLive;
+  const { hostKey } = await waitForSsh(admin, { ...waitOpts(t.rebootMs, "SSH on the installed system"), retryAuthFailures: true, notYetHostKey });
   if (!i.host.installedHostKey) log.warn(`${name}: installed host key not pinned (host.installedHostKey); recorded the first key seen: ${hostKey}`);
   return {
     address: i.host.address, hostKeyLive, hostKey, installedAt: new Date(clock.now()).toISOString(),

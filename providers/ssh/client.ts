@@ -39,6 +39,20 @@ export interface ConnectOptions {
    * reboots into a system where the credentials become valid. Default false.
    */
   retryAuthFailures?: boolean;
+  /**
+   * A host key that means "not the system we are waiting for yet" (e.g. the live system's key while
+   * waiting for the installed one): a server presenting it is refused before authentication with a
+   * retryable error. Checked before `hostKey`.
+   */
+  notYetHostKey?: string;
+}
+
+/** The server still presents `notYetHostKey`: the awaited system is not up yet (retryable). */
+export class OldHostKeyError extends Error {
+  constructor(target: string, seen: string) {
+    super(`${target} still presents the host key of the system being replaced (${seen}); not rebooted yet`);
+    this.name = "OldHostKeyError";
+  }
 }
 
 export interface ExecOptions extends ConnectOptions {
@@ -128,11 +142,12 @@ export function connect(target: SshTarget, opts: ConnectOptions = {}): Promise<C
   checkTarget(target);
   const where = describeTarget(target);
   const pinned: HostKey | undefined = target.hostKey ? parseHostKey(target.hostKey) : undefined;
+  const notYet: HostKey | undefined = opts.notYetHostKey ? parseHostKey(opts.notYetHostKey, "notYetHostKey") : undefined;
   const timeoutMs = opts.connectTimeoutMs ?? 20_000;
   return new Promise<Connection>((resolve, reject) => {
     const client = new Client();
     let seen: HostKey | undefined;
-    let mismatch: HostKeyMismatchError | undefined;
+    let mismatch: Error | undefined;
     let settled = false;
     const fail = (e: Error) => {
       if (settled) return;
@@ -172,6 +187,10 @@ export function connect(target: SshTarget, opts: ConnectOptions = {}): Promise<C
       hostVerifier: (blob: Buffer) => {
         seen = hostKeyFromBlob(blob);
         target.onHostKey?.(formatHostKey(seen));
+        if (notYet && sameHostKey(notYet, seen)) {
+          mismatch = new OldHostKeyError(where, fingerprint(seen));
+          return false;
+        }
         if (pinned && !sameHostKey(pinned, seen)) {
           mismatch = new HostKeyMismatchError(where, fingerprint(pinned), fingerprint(seen));
           return false;
@@ -179,7 +198,9 @@ export function connect(target: SshTarget, opts: ConnectOptions = {}): Promise<C
         return true;
       },
     };
-    if (pinned) config.algorithms = { serverHostKey: hostKeyAlgorithms(pinned.type) as never };
+    // Offer only the pinned key's algorithms, so the server shows that key (not another of its keys).
+    // Not with notYetHostKey: the old and new systems may have keys of different types.
+    if (pinned && !notYet) config.algorithms = { serverHostKey: hostKeyAlgorithms(pinned.type) as never };
     try {
       client.connect(config);
     } catch (e) {

@@ -37,6 +37,8 @@ function retryOpts(what: string, o: WaitOptions) {
 export interface SshWaitOptions extends WaitOptions {
   /** Keep retrying when credentials are refused (a host still rebooting into them). Default false. */
   retryAuthFailures?: boolean;
+  /** Host key of the system being replaced: while it is presented, keep waiting (see ConnectOptions). */
+  notYetHostKey?: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export interface SshWaitOptions extends WaitOptions {
 export async function waitForSsh(target: SshTarget, opts: SshWaitOptions): Promise<{ hostKey: string }> {
   const attemptMs = opts.attemptTimeoutMs ?? 15_000;
   return retryUntil(async () => {
-    const r = await sshExec(target, "true", { connectTimeoutMs: attemptMs, timeoutMs: attemptMs, retryAuthFailures: opts.retryAuthFailures });
+    const r = await sshExec(target, "true", { connectTimeoutMs: attemptMs, timeoutMs: attemptMs, retryAuthFailures: opts.retryAuthFailures, notYetHostKey: opts.notYetHostKey });
     if (r.code !== 0) throw new Error(`'true' exited with ${r.code} on ${describeTarget(target)}`);
     return { hostKey: r.hostKey };
   }, retryOpts(`SSH on ${describeTarget(target)}`, opts));

@@ -137,4 +137,22 @@ describe("bare-metal driver: install over SSH from the live system", () => {
       expect(h.stubFile(h.adminUser, "reset-requested")).toBe("");
     });
   });
+
+  it("does not mistake a live system that still answers after the session dropped for the installed one", async () => {
+    const lagging = await LiveHost.start({ rebootDownMs: 1000, rebootLagMs: 2000, liveAdmitsAdmin: true });
+    try {
+      const i: BareMetalNodeInputs = {
+        ...inputs(),
+        host: { name: "n2", address: "127.0.0.1", port: lagging.port, user: lagging.liveUser.name, password: lagging.liveUser.password },
+        adminUser: lagging.adminUser.name,
+        adminPrivateKey: lagging.adminUser.privateKey,
+      };
+      const out = await installNode(i, { log, intervalMs: 200 });
+      expect(out.hostKeyLive).toBe(lagging.liveHostKey);
+      expect(out.hostKey).toBe(lagging.installedHostKey); // not the live key, though the admin could log in there
+      expect(lagging.state).toBe("installed");
+    } finally {
+      await lagging.stop();
+    }
+  });
 });

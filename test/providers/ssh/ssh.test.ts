@@ -158,6 +158,15 @@ describe("SSH driver against a real sshd on 127.0.0.1", () => {
     expect(err.message).toMatch(new RegExp(`^timed out waiting for SSH on ${h.liveUser.name}@127.0.0.1:${h.port} after \\d+ s\\nlast error: cannot connect to .*: ECONNREFUSED\\nconsole: login prompt never came$`));
   });
 
+  it("keeps waiting while the server presents the key of the system being replaced", async () => {
+    const err = await waitForSsh(keyTarget(), { timeoutMs: 1500, intervalMs: 300, notYetHostKey: h.liveHostKey }).catch((e) => e);
+    expect(err).toBeInstanceOf(WaitTimeoutError);
+    expect(err.message).toContain(
+      `last error: ${h.liveUser.name}@127.0.0.1:${h.port} still presents the host key of the system being replaced (${fingerprint(parseHostKey(h.liveHostKey))}); not rebooted yet`,
+    );
+    await expect(waitForSsh(keyTarget(), { ...fast, notYetHostKey: h.installedHostKey })).resolves.toEqual({ hostKey: h.liveHostKey });
+  });
+
   it("waitForSshDown resolves once the host stops answering", async () => {
     let stopped: Promise<void> | undefined;
     const timer = setTimeout(() => { stopped = h.stopSshd(); }, 800);
