@@ -98,7 +98,8 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
   });
 
   test("Network in existing mode: checked, reported not owned, and never deleted", async () => {
-    const inputs = { uri: LOCAL.uri, stack: "l3", cluster: id, mode: "existing", name: ctx.net.id };
+    const { cidr: _cidr, ...rest } = captured.Network.inputs; // keeps __provider, the code the host loads
+    const inputs = { ...rest, mode: "existing", name: ctx.net.id };
     const checked = await host!.check(T("Network"), {}, inputs);
     expect(checked.failures).toEqual([]);
     const r = await host!.create(T("Network"), checked.inputs);
