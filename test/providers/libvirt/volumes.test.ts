@@ -3,12 +3,13 @@ import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
+import { convert } from "xmlbuilder2";
 import { run } from "../../../providers/exec";
 import {
   bridgeNameFor,
 } from "../../../kairos/libvirt";
 import {
-  checkConnection, checkOvmf, checkPool, checkReadable, createCidataVolume, createDomain, createNodeDisk, deleteNetwork,
+  checkConnection, checkOvmf, checkPool, checkReadable, createCidataVolume, createDomain, createNodeDisk, deleteDomain, deleteNetwork,
   deleteVolume, detectDomainType, downloadVolume, importBaseImage, qemuImgInfo, readDomain, readNetwork, readVolume, sha256File,
 } from "../../../providers/libvirt/driver";
 import { LOCAL, TestPool, createTestNetwork, createTestPool, ensureLibvirtd, leftovers, runId } from "./env";
@@ -178,6 +179,29 @@ describe("domains that fail part-way", () => {
         serialLogFile: `/var/log/libvirt/qemu/${name}-serial.log`, owner: { stack: "test", cluster: id, node: "broken" },
       }),
     ).rejects.toThrow(/failed with exit code 1: virsh -q -c qemu:\/\/\/system start/);
+    expect(await readDomain(LOCAL, name)).toBeUndefined();
+  });
+});
+
+describe("ISO-install mode", () => {
+  test("libvirt accepts the domain with an empty disk first and the ISO second in boot order", async () => {
+    const name = `${id}-isomode`;
+    const net = await createTestNetwork(LOCAL, `${id}-isonet`);
+    try {
+      await createDomain(LOCAL, {
+        name, type: "qemu", firmware: "bios", vcpus: 1, memoryMiB: 64,
+        disk: { pool: pool.name, volume: `${id}-empty` }, cidata: { pool: pool.name, volume: `${id}-cidata` },
+        installIso: { pool: pool.name, volume: `${id}-cidata` }, network: net.name,
+        serialLogFile: `/var/log/libvirt/qemu/${name}-serial.log`, owner: { stack: "test", cluster: id, node: "iso" },
+      });
+      const live = (await run(["virsh", "-c", LOCAL.uri, "dumpxml", name])).stdout;
+      const disks = (convert(live, { format: "object" }) as any).domain.devices.disk as any[];
+      const boots = disks.map((d) => [d.target["@dev"], d.boot?.["@order"]]);
+      expect(boots).toEqual([["vda", "1"], ["sda", undefined], ["sdb", "2"]]);
+    } finally {
+      await deleteDomain(LOCAL, name, { serialLogFile: `/var/log/libvirt/qemu/${name}-serial.log` });
+      await net.remove();
+    }
     expect(await readDomain(LOCAL, name)).toBeUndefined();
   });
 });
