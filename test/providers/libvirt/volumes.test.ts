@@ -9,7 +9,7 @@ import {
   bridgeNameFor,
 } from "../../../kairos/libvirt";
 import {
-  checkConnection, checkOvmf, checkPool, checkReadable, createCidataVolume, createDomain, createNodeDisk, deleteDomain, deleteNetwork,
+  checkConnection, checkOvmf, checkPool, checkQemuImg, checkReadable, createCidataVolume, createDomain, createNodeDisk, deleteDomain, deleteNetwork,
   deleteVolume, detectDomainType, downloadVolume, importBaseImage, qemuImgInfo, readDomain, readNetwork, readVolume, sha256File,
 } from "../../../providers/libvirt/driver";
 import { LOCAL, TestPool, createTestNetwork, createTestPool, ensureLibvirtd, leftovers, runId } from "./env";
@@ -212,6 +212,23 @@ describe("pre-flight", () => {
       /^libvirtd unreachable at qemu\+ssh:\/\/root@127.0.0.1:1\/system\?no_verify=1: .*; check that the host is reachable over ssh/,
     );
     await expect(checkConnection(LOCAL)).resolves.toBeUndefined();
+  });
+
+  test("a local libvirtd that does not answer is reported with how to start it", async () => {
+    await expect(checkConnection({ uri: "qemu:///system?socket=/nonexistent/libvirt-sock" })).rejects.toThrow(
+      /^libvirtd unreachable at qemu:\/\/\/system\?socket=\/nonexistent\/libvirt-sock: .*; start it with `systemctl start libvirtd virtlogd` \(or, without systemd, `libvirtd -d && virtlogd -d`\)$/,
+    );
+  });
+
+  test("missing virsh and qemu-img are reported with the packages to install", async () => {
+    await expect(checkConnection({ uri: LOCAL.uri, virsh: "/nonexistent/virsh" })).rejects.toThrow("virsh not found on PATH; apt-get install libvirt-clients qemu-utils");
+    const path0 = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      await expect(checkQemuImg()).rejects.toThrow(/^qemu-img not found on PATH; apt-get install qemu-utils/);
+    } finally {
+      process.env.PATH = path0;
+    }
   });
 
   test("a missing pool names the pool and how to create it", async () => {
