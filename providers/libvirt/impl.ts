@@ -84,9 +84,10 @@ export const baseImage = {
   async diff(_id: string, olds: Props, news: Props) {
     const replaces = changed(olds, news, ["uri", "pool", "name"]);
     const s = news.source;
-    if (s?.kind === "url") {
+    if (isUnknown(s) || (s && typeof s === "object" && !known(s))) replaces.push("source"); // decided at apply time
+    else if (s?.kind === "url") {
       if (olds.source?.kind !== "url" || String(s.sha256).toLowerCase() !== olds.sha256) replaces.push("source");
-    } else if (s?.kind === "file" && known(s)) {
+    } else if (s?.kind === "file") {
       let digest: string | undefined;
       try {
         digest = await d.sha256File(s.path);
@@ -94,7 +95,7 @@ export const baseImage = {
         digest = undefined; // unreadable now: create will say why
       }
       if (digest !== olds.sha256) replaces.push("source");
-    } else if (!known(s ?? {})) replaces.push("source");
+    }
     return diffResult([...new Set(replaces)]);
   },
 

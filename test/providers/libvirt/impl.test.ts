@@ -1,0 +1,65 @@
+/** L0: the providers' check and diff decisions (no libvirt needed for these paths). */
+import { baseImage, cidata, domain, network, nodeDisk, userDataDigest } from "../../../providers/libvirt/impl";
+import { physicalName } from "../../../kairos/names";
+
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const owner = { uri: "qemu:///system", stack: "dev", cluster: "c1" };
+
+describe("check", () => {
+  test("physical names come from stack, cluster, node and kind; the cidata name carries the user-data digest", async () => {
+    const disk = await nodeDisk.check({}, { ...owner, node: "cp1", pool: "p", sizeGiB: 8 });
+    expect(disk.failures).toEqual([]);
+    expect(disk.inputs.name).toBe(physicalName(["dev", "c1", "cp1", "disk"]));
+    const ud = "#cloud-config\nhostname: cp1\n";
+    const c = await cidata.check({}, { ...owner, node: "cp1", pool: "p", userData: ud });
+    expect(c.inputs.name).toBe(physicalName(["dev", "c1", "cp1", `cidata-${userDataDigest(ud).slice(0, 12)}`]));
+  });
+
+  test("unknown values are left for later instead of failing the preview", async () => {
+    const c = await cidata.check({}, { ...owner, node: "cp1", pool: "p", userData: UNKNOWN });
+    expect(c.failures).toEqual([]);
+    expect(c.inputs.name).toBeUndefined();
+    const d = await domain.check({}, { ...owner, node: "n", vcpus: UNKNOWN, memoryMiB: 256, pool: "p", diskVolume: "d", network: "n" });
+    expect(d.failures).toEqual([]);
+  });
+
+  test("bad inputs name the field, the value and what is accepted", async () => {
+    expect((await nodeDisk.check({}, { ...owner, node: "cp1", pool: "p", sizeGiB: 0.5 })).failures).toEqual([
+      { property: "sizeGiB", reason: "sizeGiB: 0.5 is not valid; expected an integer from 1 to 65536 (GiB)" },
+    ]);
+    expect((await baseImage.check({}, { ...owner, pool: "p", source: { kind: "url", url: "ftp://x", sha256: "abc" } })).failures).toEqual([
+      { property: "source.url", reason: `source.url: "ftp://x" is not valid; expected an http:// or https:// URL` },
+      { property: "source.sha256", reason: `source.sha256: "abc" is not valid; expected 64 hex characters` },
+    ]);
+    expect((await network.check({}, { ...owner, mode: "bridge" })).failures[0]).toEqual({
+      property: "mode", reason: `mode: "bridge" is not valid; expected one of 'existing', 'nat', 'isolated'`,
+    });
+    expect((await domain.check({}, { ...owner, node: "n", vcpus: 1, memoryMiB: 256, pool: "p", diskVolume: "d", network: "n", firmware: "coreboot" })).failures).toEqual([
+      { property: "firmware", reason: "firmware: \"coreboot\" is not valid; expected one of 'bios', 'uefi'" },
+    ]);
+    expect((await nodeDisk.check({}, { ...owner, uri: "bogus", node: "cp1", pool: "p", sizeGiB: 1 })).failures[0].property).toBe("uri");
+  });
+});
+
+describe("diff", () => {
+  test("a URL base image replaces only when its checksum changes; an unknown source replaces", async () => {
+    const sha = "a".repeat(64);
+    const olds = { ...owner, pool: "p", name: "b", source: { kind: "url", url: "http://h/x", sha256: sha }, sha256: sha };
+    expect((await baseImage.diff("p/b", olds, { ...olds, source: { kind: "url", url: "http://mirror/x", sha256: sha.toUpperCase() } })).changes).toBe(false);
+    expect((await baseImage.diff("p/b", olds, { ...olds, source: { kind: "url", url: "http://h/x", sha256: "b".repeat(64) } })).replaces).toEqual(["source"]);
+    expect((await baseImage.diff("p/b", olds, { ...olds, source: UNKNOWN })).replaces).toEqual(["source"]);
+  });
+
+  test("cidata replaces on changed user-data and compares only digests", async () => {
+    const ud = "#cloud-config\n";
+    const olds = { ...owner, node: "n", pool: "p", name: "c", userDataSha256: userDataDigest(ud) };
+    expect((await cidata.diff("p/c", olds, { ...olds, userData: ud })).changes).toBe(false);
+    expect((await cidata.diff("p/c", olds, { ...olds, userData: ud + "x: 1\n" })).replaces).toEqual(["userData"]);
+  });
+
+  test("a domain replaces on any machine change but only updates on wait settings", async () => {
+    const olds = { ...owner, node: "n", name: "vm", vcpus: 1, memoryMiB: 256, waitForAddress: true, addressTimeoutSeconds: 300 };
+    expect(await domain.diff("vm", olds, { ...olds, addressTimeoutSeconds: 60 })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect((await domain.diff("vm", olds, { ...olds, vcpus: 2 })).replaces).toEqual(["vcpus"]);
+  });
+});
