@@ -229,10 +229,15 @@ describe("SSH driver against a real sshd on 127.0.0.1", () => {
 
   describe("fetchKubeconfig", () => {
     it("explicit: reads k3s.yaml with sudo once it exists and points it at the endpoint", async () => {
+      // The file appears only after a first attempt failed (progress is reported after each one).
+      const failures: string[] = [];
       let written: Promise<void> | undefined;
-      const timer = setTimeout(() => { written = h.control(h.liveUser, "kubeconfig", KUBECONFIG); }, 700);
-      const kc = await fetchKubeconfig(keyTarget(), { ...fast, mode: "explicit", endpoint: "192.168.50.10" }).finally(() => clearTimeout(timer));
+      const kc = await fetchKubeconfig(keyTarget(), {
+        ...fast, mode: "explicit", endpoint: "192.168.50.10", progressEveryMs: 0,
+        onProgress: (_ms, _n, last) => { failures.push(last ?? ""); written ??= h.control(h.liveUser, "kubeconfig", KUBECONFIG); },
+      });
       await written;
+      expect(failures[0]).toBe("sudo cat /etc/rancher/k3s/k3s.yaml exited with 1: cat: /etc/rancher/k3s/k3s.yaml: No such file or directory");
       expect(kc).toBe(KUBECONFIG.replace("https://127.0.0.1:6443", "https://192.168.50.10:6443"));
       const cats = h.calls(h.liveUser).filter((c) => c === "sudo cat /etc/rancher/k3s/k3s.yaml");
       expect(cats.length).toBeGreaterThanOrEqual(2); // the first attempt found no file
