@@ -1,0 +1,165 @@
+/**
+ * Outside oracle: the newest published Kairos cloud-config schema (kairos-docs
+ * static/v2.0.1/cloud-config.json, 2023; provenance in shared/kairos-config-schema.SOURCE.md).
+ * Configs this project renders must pass it, except where it is outdated and our rule follows the
+ * code Kairos runs today (KAIROS.md §3.7); those deltas are listed and asserted one by one.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import Ajv, { ErrorObject, ValidateFunction } from "ajv";
+import { renderCloudConfig } from "../../../kairos/cloudconfig/render";
+import { validateCloudConfig } from "../../../kairos/cloudconfig/validate";
+import type { CloudConfig } from "../../../kairos/cloudconfig/model";
+
+/** CI places shared/ beside the clone: <repo>/../shared. */
+const SCHEMA_PATH = path.resolve(__dirname, "../../..", "..", "shared", "kairos-config-schema.json");
+
+let schemaValidate: ValidateFunction;
+
+beforeAll(() => {
+  if (!fs.existsSync(SCHEMA_PATH)) {
+    throw new Error(`Kairos schema oracle not found at ${SCHEMA_PATH}; place shared/kairos-config-schema.json beside the repository`);
+  }
+  const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, "utf8")) as Record<string, unknown>;
+  // Its $schema is its own Kairos URL, not a JSON Schema draft Ajv knows (KAIROS.md §3.7).
+  delete schema.$schema;
+  schemaValidate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+});
+
+/** What a node would read: the rendered text, parsed back. */
+function asNodeReadsIt(config: CloudConfig): unknown {
+  return yaml.load(renderCloudConfig(config));
+}
+
+function schemaErrors(config: CloudConfig): ErrorObject[] {
+  return schemaValidate(asNodeReadsIt(config)) ? [] : [...(schemaValidate.errors ?? [])];
+}
+
+const NETWORK_TOKEN = Buffer.from(
+  yaml.dump({
+    otp: {
+      dht: { interval: 9000, key: "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v", length: 43 },
+      crypto: { interval: 9000, key: "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2H1g0F9e", length: 43 },
+    },
+    room: "roomRoomRoomRoomRoomRoomRoomRoomRoomRoomRoo",
+    rendezvous: "rendezvousRendezvousRendezvousRendezvousRe",
+    mdns: "mdnsMdnsMdnsMdnsMdnsMdnsMdnsMdnsMdnsMdnsMdn",
+    max_message_size: 20971520,
+  }),
+).toString("base64");
+
+const admin = { name: "ops", groups: ["admin"], lock_passwd: true, ssh_authorized_keys: ["github:ops-team"] };
+
+const rendered: Record<string, CloudConfig> = {
+  "a one-node k3s server": {
+    hostname: "cp1-{{ trunc 4 .MachineID }}",
+    users: [admin],
+    install: { auto: true, device: "auto", reboot: true },
+    k3s: { enabled: true, args: ["--cluster-init", "--tls-san=192.168.122.10"], env: { K3S_TOKEN: "K10abc::server:def" } },
+  },
+  "a k3s agent": {
+    users: [admin],
+    install: { auto: true, device: "/dev/vda", reboot: true },
+    "k3s-agent": { enabled: true, env: { K3S_URL: "https://192.168.122.10:6443", K3S_TOKEN: "K10abc::server:def" } },
+  },
+  "a p2p node": {
+    users: [admin],
+    install: { auto: true, device: "auto", reboot: true },
+    p2p: { network_token: NETWORK_TOKEN, network_id: "lab-a", dns: true, auto: { ha: { master_nodes: 2 } } },
+  },
+  "a bare-metal install block": {
+    users: [admin],
+    install: {
+      auto: true,
+      device: "/dev/nvme0n1",
+      poweroff: true,
+      grub_options: { extra_cmdline: "console=ttyS0,115200" },
+      partitions: { persistent: { size: 0, fs: "ext4" } },
+      bind_mounts: ["/var/lib/longhorn"],
+    },
+    stages: { boot: [{ name: "motd", files: [{ path: "/etc/motd", content: "hi\n", permissions: 420, owner: 0, group: 0 }] }] },
+  },
+};
+
+describe("configs we render pass the published schema", () => {
+  test.each(Object.entries(rendered))("%s", (_title, config) => {
+    expect(validateCloudConfig(renderCloudConfig(config))).toEqual([]);
+    expect(schemaErrors(config)).toEqual([]);
+  });
+});
+
+/**
+ * Where the v2.0.1 schema is outdated and rejects what current Kairos reads (KAIROS.md §3.7).
+ * [delta, config, instancePath and keyword of the schema error it must raise]
+ */
+const schemaRejectsButKairosReads: Array<[string, CloudConfig, string, string]> = [
+  [
+    "p2p.vpn.env is a string map in provider-kairos (schema: array)",
+    { users: [admin], p2p: { network_token: NETWORK_TOKEN, vpn: { create: false, env: { EDGEVPNLOGLEVEL: "info" } } } },
+    "/p2p/vpn/env",
+    "type",
+  ],
+  [
+    "install.device script:// (schema pattern predates it)",
+    { users: [admin], install: { auto: true, device: "script:///usr/local/bin/pick-disk.sh", reboot: true } },
+    "/install/device",
+    "pattern",
+  ],
+  [
+    "install.device by-path names with ':' and '.' (schema pattern too strict)",
+    { users: [admin], install: { auto: true, device: "/dev/disk/by-path/pci-0000:00:1f.2-ata-1", reboot: true } },
+    "/install/device",
+    "pattern",
+  ],
+  [
+    "options is a string map in kairos-sdk (schema: array)",
+    { users: [admin], options: { debug: "true" } },
+    "/options",
+    "type",
+  ],
+  [
+    "an admin user defined only in a stage (schema requires top-level users; install accepts it)",
+    { stages: { initramfs: [{ users: { ops: { groups: ["admin"] } } }] } },
+    "",
+    "required",
+  ],
+  [
+    "p2p.auto.ha.master_nodes 0 = no extra control planes (schema minimum 1)",
+    { users: [admin], p2p: { network_token: NETWORK_TOKEN, auto: { ha: { master_nodes: 0 } } } },
+    "/p2p/auto/ha/master_nodes",
+    "minimum",
+  ],
+];
+
+describe("known deltas: the schema rejects what Kairos reads today", () => {
+  test.each(schemaRejectsButKairosReads)("%s", (_delta, config, instancePath, keyword) => {
+    expect(validateCloudConfig(renderCloudConfig(config))).toEqual([]);
+    const errors = schemaErrors(config);
+    expect(errors.map((e) => `${e.instancePath} ${e.keyword}`)).toContain(`${instancePath} ${keyword}`);
+  });
+});
+
+/**
+ * The other direction: the schema is silent (no stages, no additionalProperties) or wrong
+ * (`lockPasswd`, `role: none`) where Kairos ignores or mis-reads the value; our validator flags it.
+ */
+const schemaAcceptsButKairosMisreads: Array<[string, CloudConfig, string]> = [
+  ["lockPasswd (yip reads lock_passwd)", { users: [{ name: "ops", groups: ["admin"], lockPasswd: true }] }, "users[0].lockPasswd"],
+  ["ha directly under p2p (must be p2p.auto.ha)", { users: [admin], p2p: { network_token: NETWORK_TOKEN, ha: { master_nodes: 2 } } }, "p2p.ha"],
+  ["install.no_format (code reads no-format)", { users: [admin], install: { no_format: true } }, "install.no_format"],
+  ['p2p.role "none" (provider-kairos knows master and worker)', { users: [admin], p2p: { network_token: NETWORK_TOKEN, role: "none" as never } }, "p2p.role"],
+  [
+    "stage file permissions as an octal string (yip reads an integer)",
+    { users: [admin], stages: { boot: [{ files: [{ path: "/etc/x", permissions: "0644" as never }] }] } },
+    "stages.boot[0].files[0].permissions",
+  ],
+  ["write_files permissions as an integer (cloud-init reads an octal string)", { users: [admin], write_files: [{ path: "/etc/x", content: "", permissions: 420 as never }] }, "write_files[0].permissions"],
+];
+
+describe("known deltas: the schema accepts what Kairos ignores or misreads", () => {
+  test.each(schemaAcceptsButKairosMisreads)("%s", (_delta, config, ourPath) => {
+    expect(schemaErrors(config)).toEqual([]);
+    expect(validateCloudConfig(renderCloudConfig(config)).map((i) => i.path)).toEqual([ourPath]);
+  });
+});
