@@ -83,9 +83,19 @@ export async function installNode(i: BareMetalNodeInputs, opts: DriverOptions = 
   let rebooting = false;
   try {
     const r = await sshExec(pinnedLive, command, { timeoutMs: t.installMs });
-    if (r.code !== 0) {
+    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-40).join("\n");
+    if (r.signal) {
+      // A shutdown kills the session's processes (TERM, then KILL) and sshd may still report that
+      // before the connection drops: a reboot if the system now goes down, a failure if it stays up.
+      log.info(`${name}: manual-install was killed by signal ${r.signal}; checking whether the machine is rebooting`);
+      try {
+        await waitForSshDown(pinnedLive, { ...waitOpts(Math.min(t.rebootMs, 120_000), "the live system to go down"), intervalMs: Math.min(opts.intervalMs ?? 2000, 1000) });
+      } catch {
+        throw new PermanentError(`kairos-agent manual-install on ${name} was killed by signal ${r.signal} and the machine did not reboot: ${command}${detail ? "\n" + detail : ""}`);
+      }
+      rebooting = true;
+    } else if (r.code !== 0) {
       await sshExec(pinnedLive, cleanup, { timeoutMs: 30_000 }).catch(() => undefined);
-      const detail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-40).join("\n");
       throw new PermanentError(`kairos-agent manual-install failed on ${name} with exit code ${r.code}: ${command}${detail ? "\n" + detail : ""}`);
     }
   } catch (e) {

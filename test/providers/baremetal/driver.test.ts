@@ -98,6 +98,21 @@ describe("bare-metal driver: install over SSH from the live system", () => {
     expect(h.state).toBe("live");
   });
 
+  it("treats an install killed by a signal as a reboot when the machine then goes down", async () => {
+    await h.control(h.liveUser, "install-signal", "reboot");
+    const out = await installNode(inputs(), { log, intervalMs: 200 });
+    expect(out.hostKey).toBe(h.installedHostKey);
+    expect(logs).toContain("info: n1 (127.0.0.1): manual-install was killed by signal SIGKILL; checking whether the machine is rebooting");
+  });
+
+  it("fails an install killed by a signal when the machine does not reboot", async () => {
+    await h.control(h.liveUser, "install-signal", "stay");
+    const err = await installNode(inputs({}, { timeouts: { connectMs: 10_000, installMs: 20_000, rebootMs: 2_000 } }), { log, intervalMs: 200 }).catch((e) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.message).toMatch(/^kairos-agent manual-install on n1 \(127\.0\.0\.1\) was killed by signal SIGKILL and the machine did not reboot: sudo kairos-agent manual-install --device auto --reboot \/tmp\/kairos-install\.[A-Za-z0-9]{8}\/cloud-config\.yaml\nINFO installing Kairos to auto\nINFO rebooting$/);
+    expect(h.state).toBe("live");
+  });
+
   it("keeps retrying refused admin credentials after the reboot, but only until rebootMs", async () => {
     const other = fs.readFileSync(require("path").join(h.base, "keys", "live_host"), "utf8"); // a valid key the admin does not accept
     const started = Date.now();
