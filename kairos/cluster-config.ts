@@ -84,7 +84,7 @@ const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v) 
 function checkInput(input: BuildNodeConfigsInput): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (!Array.isArray(input.plan) || input.plan.length === 0) {
-    issues.push({ path: "plan", value: show(Array.isArray(input.plan) ? "[]" : typeof input.plan), expected: "a non-empty list from planRoles" });
+    issues.push({ path: "plan", value: Array.isArray(input.plan) ? "[]" : show(input.plan), expected: "a non-empty list from planRoles" });
   }
   const admin = input.adminUser ?? DEFAULT_ADMIN_USER;
   if (typeof admin !== "string" || !USER_NAME.test(admin) || admin === "kairos" || admin === "root") {
