@@ -37,8 +37,8 @@ export interface ClusterSpec {
   /** `explicit`: roles fixed by this plan (recommended). `p2p`: elected at boot over edgevpn. */
   mode: "explicit" | "p2p";
   /**
-   * Address agents and joining servers use to reach the API: the first server's IP or DNS name, or
-   * a VIP. @default - `vip` if given, else ENDPOINT_PLACEHOLDER, to be filled with `fillEndpoint`.
+   * The first server's IP or DNS name: joining servers use it, and agents too when there is no `vip`.
+   * @default - ENDPOINT_PLACEHOLDER, to be replaced with `fillEndpoint` once the first server has an address.
    */
   endpoint?: string;
   /** Virtual IP for the API server, announced by kube-vip; added as `--tls-san`. */
@@ -287,8 +287,9 @@ function kubeVipStage(vip: string, iface: string): Record<string, StageStep[]> {
 function planExplicit(spec: ClusterSpec): NodePlan[] {
   const { cluster, servers, agents, vip } = spec;
   const iface = spec.vipInterface ?? KUBE_VIP_DEFAULT_INTERFACE;
-  // Joining servers reach the first server (or the VIP once kube-vip holds it); agents prefer the VIP.
-  const serverJoin = spec.endpoint ?? vip ?? ENDPOINT_PLACEHOLDER;
+  // Joining servers reach the first server directly (KAIROS.md §6 HA recipe): the VIP only exists
+  // once kube-vip runs on a started server, so it must not gate the join. Agents prefer the VIP.
+  const serverJoin = spec.endpoint ?? ENDPOINT_PLACEHOLDER;
   const agentJoin = vip ?? spec.endpoint ?? ENDPOINT_PLACEHOLDER;
   const tokenEnv = spec.k3sToken !== undefined ? { K3S_TOKEN: spec.k3sToken } : undefined;
   const userArgs = spec.k3s?.args ?? [];
@@ -340,7 +341,7 @@ function planP2p(spec: ClusterSpec): NodePlan[] {
   if (masters > 0) p2p.auto = { ha: { enable: true, master_nodes: masters } };
   const plans: NodePlan[] = [];
   for (let i = 0; i < total; i++) {
-    plans.push(extras({ name: nodeName(spec.cluster, "node", i), index: i, role: "auto", p2p: structuredClone(p2p) }));
+    plans.push(extras({ name: nodeName(spec.cluster, "node", i), index: i, role: "auto", p2p: cloneData(p2p) }));
   }
   return plans;
 }
@@ -352,6 +353,18 @@ function planP2p(spec: ClusterSpec): NodePlan[] {
 export function planRoles(spec: ClusterSpec): NodePlan[] {
   assertValidClusterSpec(spec);
   return spec.mode === "explicit" ? planExplicit(spec) : planP2p(spec);
+}
+
+/**
+ * Deep copy of plain data. Not structuredClone: its objects come from Node's main realm, and the
+ * renderer (rightly) accepts only plain maps of the calling realm (jest runs tests in a vm context).
+ */
+function cloneData<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(cloneData) as T;
+  if (typeof v === "object" && v !== null) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneData(x)])) as T;
+  }
+  return v;
 }
 
 /** Names of the nodes whose config still carries ENDPOINT_PLACEHOLDER. */
@@ -372,13 +385,13 @@ export function fillEndpoint(plans: readonly NodePlan[], endpoint: string): Node
   const fill = (s: string) => s.split(placeholderUrl).join(url);
   const fillK3s = (k?: K3sConfig): K3sConfig | undefined => {
     if (!k) return k;
-    const out: K3sConfig = structuredClone(k);
+    const out: K3sConfig = cloneData(k);
     if (out.args) out.args = out.args.map(fill);
     if (out.env) out.env = Object.fromEntries(Object.entries(out.env).map(([n, v]) => [n, fill(v)]));
     return out;
   };
   return plans.map((p) => {
-    const out: NodePlan = structuredClone(p);
+    const out: NodePlan = cloneData(p);
     if (p.k3s) out.k3s = fillK3s(p.k3s);
     if (p["k3s-agent"]) out["k3s-agent"] = fillK3s(p["k3s-agent"]);
     return out;

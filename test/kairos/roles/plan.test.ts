@@ -78,10 +78,11 @@ describe("planRoles, explicit mode", () => {
     );
   });
 
-  test("a VIP alone is the endpoint for joining servers and agents", () => {
+  test("with a VIP agents join through it at once; joining servers still wait for the first server's address", () => {
     const plan = planRoles(explicit({ servers: 3, agents: 1, vip: "10.0.0.100" }));
-    expect(nodesAwaitingEndpoint(plan)).toEqual([]);
-    expect(plan[1].k3s!.args![0]).toBe("--server=https://10.0.0.100:6443");
+    expect(nodesAwaitingEndpoint(plan)).toEqual(["lab-server-1", "lab-server-2"]);
+    expect(plan[3]["k3s-agent"]!.env!.K3S_URL).toBe("https://10.0.0.100:6443");
+    expect(fillEndpoint(plan, "10.0.0.11")[1].k3s!.args![0]).toBe("--server=https://10.0.0.11:6443");
   });
 
   test("the kube-vip manifest parses as four Kubernetes objects with the pinned image, interface and address", () => {
