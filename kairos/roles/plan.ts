@@ -297,7 +297,9 @@ function planExplicit(spec: ClusterSpec): NodePlan[] {
   for (let i = 0; i < servers; i++) {
     const args = [
       ...(servers > 1 && i === 0 ? ["--cluster-init"] : []),
-      // One argv element with '=': provider-kairos joins args with spaces, both forms reach k3s alike.
+      // One argv element with '=', the form provider-kairos itself emits on the p2p path
+      // (`provider-kairos internal/role/p2p/k3s.go`: "--server=https://%s:6443"); args are joined
+      // with spaces into ExecStart, so "--server https://..." (KAIROS.md §3.6) would work as well.
       ...(i > 0 ? [`--server=${apiUrl(serverJoin)}`] : []),
       ...(vip !== undefined ? [`--tls-san=${vip}`] : []),
       ...userArgs,
@@ -332,7 +334,8 @@ function planP2p(spec: ClusterSpec): NodePlan[] {
     return plan;
   };
   if (total === 1) {
-    // No election with one node (minimum_nodes would never be met): fix the role, KAIROS.md §4.4.
+    // No election with one node: fix the role (KAIROS.md §4.4 "Single node: role: master"; roles
+    // are read in `provider-kairos internal/role/schedule.go`, master fixed, never reassigned).
     // ⚠ edgevpn leases edgevpn0 IPs only once 2 nodes exist; with a VIP the master uses kubevip.eip.
     return [extras({ name: nodeName(spec.cluster, "node", 0), index: 0, role: "server", p2p: { ...p2pBase, role: "master" } })];
   }
