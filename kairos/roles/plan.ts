@@ -334,8 +334,8 @@ function planP2p(spec: ClusterSpec): NodePlan[] {
     return plan;
   };
   if (total === 1) {
-    // No election with one node: fix the role (KAIROS.md §4.4 "Single node: role: master"; roles
-    // are read in `provider-kairos internal/role/schedule.go`, master fixed, never reassigned).
+    // No election with one node: fix the role (KAIROS.md §4.4 "Single node: role: master"; §4.1:
+    // `p2p.role` from `provider-kairos internal/provider/config/config.go` is fixed, never reassigned).
     // ⚠ edgevpn leases edgevpn0 IPs only once 2 nodes exist; with a VIP the master uses kubevip.eip.
     return [extras({ name: nodeName(spec.cluster, "node", 0), index: 0, role: "server", p2p: { ...p2pBase, role: "master" } })];
   }
