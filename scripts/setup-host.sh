@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Prepares a Debian/Ubuntu host for pulumi-kairos: installs the system packages, starts libvirtd and
+# virtlogd when no init system runs them, and (with --deploy) makes sure the storage pool the default
+# stack uses exists. Idempotent; needs root (uses sudo when not root). Used by README and .ci/run.
+set -euo pipefail
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+# libvirt + qemu (software emulation works; KVM is used when /dev/kvm works), qemu-img, xorriso for
+# cidata ISOs, OpenSSH (client for nodes; server for the live-host and qemu+ssh tests), OVMF for UEFI,
+# and what the tests' stand-in guest is built from (kernel, busybox, syslinux on a FAT image).
+PACKAGES=(
+  qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base
+  xorriso ovmf openssh-server openssh-client iproute2 procps passwd
+  linux-image-amd64 busybox-static syslinux syslinux-common mtools dosfstools kmod cpio
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup-host: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Containers and CI machines have no systemd: start the daemons by hand when they are not running.
+pgrep -x virtlogd >/dev/null || $SUDO virtlogd -d
+pgrep -x libvirtd >/dev/null || $SUDO libvirtd -d
+for _ in $(seq 1 30); do $SUDO virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 1; done
+$SUDO virsh -c qemu:///system version >/dev/null || { echo "setup-host: libvirtd does not answer on qemu:///system" >&2; exit 1; }
+
+if [ "${1:-}" = "--deploy" ]; then
+  # The default stack puts its volumes in the libvirt pool "default" (a directory pool).
+  if ! $SUDO virsh -c qemu:///system pool-info default >/dev/null 2>&1; then
+    $SUDO virsh -c qemu:///system pool-define-as default dir --target /var/lib/libvirt/images >/dev/null
+    $SUDO virsh -c qemu:///system pool-build default >/dev/null
+  fi
+  $SUDO virsh -c qemu:///system pool-start default >/dev/null 2>&1 || true
+  $SUDO virsh -c qemu:///system pool-autostart default >/dev/null
+fi
+echo "setup-host: ready"
