@@ -60,7 +60,7 @@ function diffResult(replaces: string[], updates: string[] = []) {
 
 // ---------------------------------------------------------------- base image volume
 
-/** Inputs: uri, pool, stack, cluster, name?, source: { kind: "file", path } | { kind: "url", url, sha256 }. */
+/** Inputs: uri, pool, stack, cluster, name?, source: { kind: "file", path } | { kind: "url", url, sha256 | checksumUrl }. */
 export const baseImage = {
   async check(_olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
@@ -74,7 +74,10 @@ export const baseImage = {
         failures.push({ property: "source.path", reason: `source.path: ${JSON.stringify(s.path)} is not valid; expected an absolute path to a qcow2, raw or ISO image` });
       } else if (s.kind === "url") {
         if (!isUnknown(s.url) && !/^https?:\/\//.test(String(s.url))) failures.push({ property: "source.url", reason: `source.url: ${JSON.stringify(s.url)} is not valid; expected an http:// or https:// URL` });
-        if (!isUnknown(s.sha256) && !/^[0-9a-fA-F]{64}$/.test(String(s.sha256))) failures.push({ property: "source.sha256", reason: `source.sha256: ${JSON.stringify(s.sha256)} is not valid; expected 64 hex characters` });
+        if (s.sha256 === undefined && s.checksumUrl === undefined) failures.push({ property: "source.sha256", reason: "source.sha256: undefined is not valid; a URL image needs its digest: set sha256 (64 hex characters) or checksumUrl (a sha256sum file)" });
+        else if (s.sha256 !== undefined && s.checksumUrl !== undefined) failures.push({ property: "source.checksumUrl", reason: "source.checksumUrl: sha256 and checksumUrl are mutually exclusive; set one" });
+        if (s.sha256 !== undefined && !isUnknown(s.sha256) && !/^[0-9a-fA-F]{64}$/.test(String(s.sha256))) failures.push({ property: "source.sha256", reason: `source.sha256: ${JSON.stringify(s.sha256)} is not valid; expected 64 hex characters` });
+        if (s.checksumUrl !== undefined && !isUnknown(s.checksumUrl) && !/^https?:\/\//.test(String(s.checksumUrl))) failures.push({ property: "source.checksumUrl", reason: `source.checksumUrl: ${JSON.stringify(s.checksumUrl)} is not valid; expected an http:// or https:// URL` });
       }
     }
     return { inputs, failures };
@@ -86,7 +89,9 @@ export const baseImage = {
     const s = news.source;
     if (isUnknown(s) || (s && typeof s === "object" && !known(s))) replaces.push("source"); // decided at apply time
     else if (s?.kind === "url") {
-      if (olds.source?.kind !== "url" || String(s.sha256).toLowerCase() !== olds.sha256) replaces.push("source");
+      // A given digest decides; with a checksum file, the same URL and checksum URL mean the same image.
+      if (olds.source?.kind !== "url") replaces.push("source");
+      else if (s.sha256 !== undefined ? String(s.sha256).toLowerCase() !== olds.sha256 : s.url !== olds.source.url || s.checksumUrl !== olds.source.checksumUrl) replaces.push("source");
     } else if (s?.kind === "file") {
       let digest: string | undefined;
       try {

@@ -15,6 +15,7 @@ import { CidataContent, buildCidataIso, withPrivateTempDir } from "../cidata";
 import { run } from "../exec";
 import { checkReadable } from "./preflight";
 import { Connection, QEMU_IMG_INSTALL_HINT, isNotFound, virsh, virshOrMissing, virshWithXml } from "./virsh";
+import { parseSha256Sums } from "../../kairos/checksums";
 
 export type ImageFormat = "qcow2" | "raw" | "iso";
 
@@ -181,7 +182,54 @@ export async function uploadFileAsVolume(conn: Connection, pool: string, name: s
   });
 }
 
-export type BaseImageSource = { kind: "file"; path: string } | { kind: "url"; url: string; sha256: string };
+/**
+ * Where a base image comes from. A URL needs its digest: `sha256` given, or `checksumUrl`, a
+ * `sha256sum`-style file published beside it (Kairos releases ship `<iso>.sha256`), read over HTTPS.
+ */
+export type BaseImageSource = { kind: "file"; path: string } | { kind: "url"; url: string; sha256?: string; checksumUrl?: string };
+
+/** Fetches a small text document (a checksum file): 200 only, bounded size and time, redirects followed. */
+export function fetchText(url: string, timeoutMs = 60_000, maxBytes = 1024 * 1024, redirects = 5): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith("https:") ? https.get : url.startsWith("http:") ? http.get : undefined;
+    if (!get) return reject(new Error(`source.checksumUrl: "${url}" is not valid; expected an http:// or https:// URL`));
+    const req = get(url, (res) => {
+      if (res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && res.headers.location && redirects > 0) {
+        res.resume();
+        fetchText(new URL(res.headers.location, url).toString(), timeoutMs, maxBytes, redirects - 1).then(resolve, reject);
+        return;
+      }
+      if (res.statusCode !== 200) {
+        res.resume();
+        return reject(new Error(`download of ${url} failed: HTTP ${res.statusCode}`));
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) req.destroy(new Error(`${url} is larger than ${maxBytes} bytes; not a checksum file`));
+        else chunks.push(c);
+      });
+      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      res.on("error", reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`download of ${url} timed out after ${timeoutMs} milliseconds`)));
+    req.on("error", reject);
+  });
+}
+
+/** The expected digest of a URL source: the given sha256, or the one its checksum file names. */
+export async function expectedSha256(source: { url: string; sha256?: string; checksumUrl?: string }): Promise<string> {
+  if (source.sha256 !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(source.sha256)) {
+      throw new Error(`source.sha256: "${source.sha256}" is not valid; expected 64 hex characters (the image's SHA-256)`);
+    }
+    return source.sha256.toLowerCase();
+  }
+  if (!source.checksumUrl) throw new Error("source: a URL image needs sha256 or checksumUrl; neither is set");
+  const fileName = new URL(source.url).pathname;
+  return parseSha256Sums(await fetchText(source.checksumUrl), fileName);
+}
 
 export interface BaseImageResult {
   volume: VolumeInfo;
@@ -199,14 +247,12 @@ export async function importBaseImage(conn: Connection, args: { pool: string; na
     const sha256 = await sha256File(source.path);
     return { volume: await uploadFileAsVolume(conn, pool, name, source.path, format), sha256, format };
   }
-  if (!/^[0-9a-fA-F]{64}$/.test(source.sha256 ?? "")) {
-    throw new Error(`source.sha256: "${source.sha256}" is not valid; expected 64 hex characters (the image's SHA-256)`);
-  }
+  const sha256 = await expectedSha256(source);
   return withPrivateTempDir("kairos-image-", async (dir) => {
     const file = path.join(dir, "image");
-    await downloadVerified(source.url, source.sha256, file);
+    await downloadVerified(source.url, sha256, file);
     const format = await detectImageFormat(file);
-    return { volume: await uploadFileAsVolume(conn, pool, name, file, format), sha256: source.sha256.toLowerCase(), format };
+    return { volume: await uploadFileAsVolume(conn, pool, name, file, format), sha256, format };
   });
 }
 

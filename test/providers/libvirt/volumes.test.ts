@@ -73,9 +73,12 @@ describe("base image volumes", () => {
     expect(await readVolume(LOCAL, pool.name, `${id}-corrupt`)).toBeUndefined();
   });
 
-  test("a URL source is streamed from 127.0.0.1 and verified; a wrong sha256 uploads nothing", async () => {
+  test("a URL source is streamed from 127.0.0.1 and verified by sha256 or by a checksum file; a wrong digest uploads nothing", async () => {
     const server = http.createServer((req, res) => {
       if (req.url === "/base.qcow2") fs.createReadStream(baseFile).pipe(res);
+      // As Kairos releases publish it: the path the release job hashed, not the asset name.
+      else if (req.url === "/base.qcow2.sha256") sha256File(baseFile).then((d) => res.end(`${d}  artifacts/base.qcow2\n`));
+      else if (req.url === "/other.sha256") res.end(`${"1".repeat(64)}  artifacts/other.iso\n`);
       else {
         res.statusCode = 404;
         res.end();
@@ -97,6 +100,14 @@ describe("base image volumes", () => {
       expect(await readVolume(LOCAL, pool.name, `${id}-bad`)).toBeUndefined();
       expect(tmpEntries("kairos-image-")).toEqual(before);
       await deleteVolume(LOCAL, pool.name, `${id}-url`);
+      const viaSums = await importBaseImage(LOCAL, { pool: pool.name, name: `${id}-sums`, source: { kind: "url", url, checksumUrl: `${url}.sha256` } });
+      expect(viaSums.sha256).toBe(sha);
+      await deleteVolume(LOCAL, pool.name, `${id}-sums`);
+      const base = url.replace(/\/base\.qcow2$/, "");
+      await expect(importBaseImage(LOCAL, { pool: pool.name, name: `${id}-othersums`, source: { kind: "url", url, checksumUrl: `${base}/other.sha256` } })).rejects.toThrow(
+        "checksum file names other.iso but not base.qcow2; refusing to verify base.qcow2 against another file's digest",
+      );
+      expect(await readVolume(LOCAL, pool.name, `${id}-othersums`)).toBeUndefined();
     } finally {
       server.close();
     }
