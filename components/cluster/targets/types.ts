@@ -47,10 +47,13 @@ export interface TargetContext {
   timeouts: ResolvedTimeouts;
 }
 
-/** The image to boot, resolved from KairosClusterArgs.image (a local file or a URL with checksum). */
+/**
+ * The image to boot, resolved from KairosClusterArgs.image (a local file or a URL with checksum).
+ * Outputs throughout: the image may come from `KairosImage.clusterImage()`, known only after a build.
+ */
 export interface ResolvedImage {
   /** `disk`: a pre-installed raw/qcow2 image that boots directly; `iso`: a live ISO that installs. */
-  kind: "disk" | "iso";
+  kind: pulumi.Output<"disk" | "iso">;
   /** Local file path (absolute). Exactly one of path / url. */
   path?: pulumi.Output<string>;
   /** http(s) URL, verified against `sha256`. */
@@ -101,8 +104,9 @@ export interface NodeTarget {
   /**
    * How Kairos gets onto the node's disk (decides the `install` block, kairos/cluster-config):
    * `disk` boots a pre-installed image; `iso` and `baremetal` install to `installDevice`.
+   * An Output when it follows an image known only after a build (libvirt: the image's kind).
    */
-  readonly bootMode: BootMode;
+  readonly bootMode: pulumi.Input<BootMode>;
   /** Install target for iso/baremetal: `auto`, `/dev/...` or `script://...`. @default "auto" */
   readonly installDevice?: string;
   /**
