@@ -124,4 +124,11 @@ export interface NodeTarget {
 }
 
 /** Signature every target module exports, e.g. `createLibvirtTarget(args, image, ctx)`. */
-export type TargetFactory<Args> = (args: Args, image: ResolvedImage, ctx: TargetContext) => NodeTarget;
+export type TargetFactory<Args> = (args: Args, image: ResolvedImage, ctx: TargetContext, counts?: TargetCounts) => NodeTarget;
+
+/** The planned node counts, for targets that map hosts to nodes (ssh). */
+export interface TargetCounts {
+  servers: number;
+  agents: number;
+  mode?: "explicit" | "p2p";
+}
