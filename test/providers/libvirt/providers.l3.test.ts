@@ -28,6 +28,10 @@ let captured: Record<string, CapturedResource> = {};
 let guestDisk: string;
 /** Created resources, deleted in reverse order in afterAll whatever happens. */
 const created: { type: string; id: string; props: PropertyMap }[] = [];
+/** A random 10.214.x.0/24 (and its neighbour for the replace case), so concurrent runs don't share a subnet. */
+const octet = 1 + (Number(process.hrtime.bigint() % 250n));
+const cidr = `10.214.${octet}.0/24`;
+const otherCidr = `10.214.${(octet % 250) + 1}.0/24`;
 
 beforeAll(async () => {
   await ensureLibvirtd();
@@ -35,7 +39,7 @@ beforeAll(async () => {
   pool = await createTestPool(LOCAL, `${id}-pool`);
   const common = { uri: LOCAL.uri, stack: "l3", cluster: id };
   const all = await captureResources(() => {
-    new Network("net", { ...common, mode: "isolated", cidr: "10.214.7.0/24" });
+    new Network("net", { ...common, mode: "isolated", cidr });
     new BaseImageVolume("base", { ...common, pool: pool.name, source: { kind: "file", path: guestDisk } });
     new NodeDisk("disk", { ...common, node: "n1", pool: pool.name, sizeGiB: 1, baseVolume: "set-by-test" });
     new CidataVolume("cidata", { ...common, node: "n1", pool: pool.name, userData: USER_DATA });
@@ -93,7 +97,7 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     expect((await readNetwork(LOCAL, ctx.net.id))?.active).toBe(true);
     const read = await host!.read(T("Network"), ctx.net.id, ctx.net.props);
     expect(read.id).toBe(ctx.net.id);
-    const diff = await host!.diff(T("Network"), ctx.net.id, ctx.net.props, { ...ctx.net.inputs, cidr: "10.214.8.0/24" });
+    const diff = await host!.diff(T("Network"), ctx.net.id, ctx.net.props, { ...ctx.net.inputs, cidr: otherCidr });
     expect(diff.replaces).toEqual(["cidr"]);
   });
 
