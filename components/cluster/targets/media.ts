@@ -1,0 +1,106 @@
+/**
+ * The `media` target: no connection at all. Per node, a NoCloud seed ISO `<outputDir>/<node>-cidata.iso`
+ * (label `cidata`, `user-data` = the node's config, `meta-data`) to put beside a stock Kairos ISO on a
+ * USB stick or as virtual media; and, when `isoImage` is given, per role a zero-touch installer ISO
+ * `<outputDir>/<cluster>-<role>.iso` with the role's config embedded (AuroraBoot `build-iso
+ * --cloud-config`), so a machine booted from it installs itself (KAIROS.md §8.1 "Zero-touch").
+ *
+ * Nothing reports an address back, so joining nodes need the first server's address before anything
+ * boots: give `endpoint` (the address the first server will have, e.g. a DHCP reservation) for an
+ * explicit cluster with more than one node.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { NodeRole } from "../../../kairos/roles";
+import { ClusterSpecError, ENDPOINT_PLACEHOLDER, isHost } from "../../../kairos/roles/plan";
+import { NodeMedia } from "../../../providers/media/provider";
+import type { RoleIsoSpec } from "../../../providers/media/spec";
+import type { NodeTarget, ResolvedImage, TargetContext, TargetNode, TargetNodeSpec } from "./types";
+
+export interface MediaTargetArgs {
+  kind: "media";
+  /** Absolute folder receiving the files; created if missing and kept owner-only (0700). Use a dedicated folder. */
+  outputDir: string;
+  /**
+   * Address (IP or DNS name) the first server will have. Required for explicit clusters with more than
+   * one node: joining nodes are rendered with it. @default - none (single-node and p2p clusters)
+   */
+  endpoint?: string;
+  /**
+   * Kairos OS container image to build per-role installer ISOs from (e.g. KairosImage's local
+   * `imageRef`), read through the engine's socket. @default - no installer ISOs, only seed ISOs
+   */
+  isoImage?: {
+    /** Local image reference, e.g. `kairos-custom/ubuntu:24.04-core-amd64-generic-v3.6.0`. */
+    imageRef: string;
+    /** @default "docker" */
+    engine?: "docker" | "podman";
+    /** Engine CLI path. @default - `engine` from PATH */
+    engineBinary?: string;
+    /** Engine API socket. @default - the engine's default socket */
+    engineSocket?: string;
+    /** @default - kairos/image DEFAULT_AURORABOOT_IMAGE */
+    auroraBootImage?: string;
+    /** @default "amd64" */
+    arch?: "amd64" | "arm64";
+  };
+  /** Install disk written into the configs: "auto" or a device path. @default "auto" */
+  installDevice?: string;
+}
+
+/** The role ISO's file name: `<cluster>-<role>` (one ISO per role; init is the first server's own). */
+export function roleIsoName(cluster: string, role: NodeRole): string {
+  return `${cluster}-${role}`;
+}
+
+/** Throws naming `target.endpoint` when a rendered config still waits for the endpoint. Pure. */
+export function assertEndpointKnown(nodeName: string, cloudConfig: string): void {
+  if (cloudConfig.includes(ENDPOINT_PLACEHOLDER)) {
+    throw new ClusterSpecError([{
+      path: "target.endpoint",
+      value: "undefined",
+      expected: `the address the first server will have (an IP or DNS name): node ${nodeName} joins it, and the media target cannot learn it (or set k3s.vip and use a single server)`,
+    }], "media target");
+  }
+}
+
+export function createMediaTarget(args: MediaTargetArgs, _image: ResolvedImage, ctx: TargetContext): NodeTarget {
+  const issues = [];
+  if (typeof args.outputDir !== "string" || !args.outputDir.startsWith("/")) {
+    issues.push({ path: "target.outputDir", value: JSON.stringify(args.outputDir) ?? "undefined", expected: "an absolute directory path (e.g. /srv/kairos-media)" });
+  }
+  if (args.endpoint !== undefined && !isHost(args.endpoint)) {
+    issues.push({ path: "target.endpoint", value: JSON.stringify(args.endpoint), expected: "an IPv4 or IPv6 address or a DNS name, without scheme or port" });
+  }
+  if (args.isoImage !== undefined && (typeof args.isoImage?.imageRef !== "string" || args.isoImage.imageRef === "")) {
+    issues.push({ path: "target.isoImage.imageRef", value: JSON.stringify(args.isoImage?.imageRef) ?? "undefined", expected: "a local container image reference of a Kairos OS" });
+  }
+  if (issues.length > 0) throw new ClusterSpecError(issues, "media target");
+  const rolesWithIso = new Set<NodeRole>();
+  return {
+    kind: "media",
+    bootMode: "iso",
+    installDevice: args.installDevice ?? "auto",
+    connects: false,
+    staticAddress(_name, index, group) {
+      return group === "server" && index === 0 ? args.endpoint : undefined;
+    },
+    createNode(spec: TargetNodeSpec, opts: { dependsOn: pulumi.Resource[] }): TargetNode {
+      let roleIso: RoleIsoSpec | undefined;
+      if (args.isoImage && !rolesWithIso.has(spec.role)) {
+        rolesWithIso.add(spec.role); // the first node of each role carries the role's ISO
+        roleIso = { ...args.isoImage, name: roleIsoName(ctx.cluster, spec.role) };
+      }
+      const cloudConfig = spec.cloudConfig.apply((text) => {
+        assertEndpointKnown(spec.name, text);
+        return text;
+      });
+      const media = new NodeMedia(
+        spec.name,
+        { outputDir: args.outputDir, node: spec.name, cloudConfig, roleIso },
+        { parent: ctx.parent, dependsOn: opts.dependsOn },
+      );
+      const address = spec.group === "server" && spec.index === 0 ? args.endpoint : undefined;
+      return { name: spec.name, role: spec.role, address: pulumi.output(address), ready: [media] };
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Node media driver: writes a node's NoCloud seed ISO (`<node>-cidata.iso`, providers/cidata.ts)
+ * and, when asked, its role's zero-touch installer ISO, made by AuroraBoot `build-iso
+ * --cloud-config` through the container engine (kairos/image/auroraboot.ts; AuroraBoot puts the
+ * config at the ISO root as `config.yaml`, KAIROS.md §7.3). Knows nothing of Pulumi.
+ *
+ * Files: the output directory is kept 0700 and every file written 0600; the role config is a 0600
+ * file in a private work directory, mounted read-only, never on the command line, and the work
+ * directory is removed whatever happens. A create that fails part-way removes what it wrote.
+ */
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { buildCidataIso } from "../cidata";
+import { run } from "../exec";
+import { fileSha256 } from "../image/driver";
+import { buildIsoArgv, ISO_NAME } from "../../kairos/image/auroraboot";
+import { DEFAULT_AURORABOOT_IMAGE, type ImageSpec } from "../../kairos/image/spec";
+import { cidataPath, roleCloudConfig, roleIsoPath, type MediaFile, type NodeMediaInputs, type RoleIsoSpec } from "./spec";
+
+const ENGINE_SOCKET = { docker: "/var/run/docker.sock", podman: "/run/podman/podman.sock" } as const;
+const ENGINE_HINT = "install docker (apt-get install docker.io) or podman (apt-get install podman)";
+
+/** Creates `dir` if missing and makes it owner-only (0700): it holds secrets. */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+}
+
+/** Copies `src` into a new owner-only `dest` (created 0600 before any byte is written). */
+function copyPrivate(src: string, dest: string): void {
+  const fd = fs.openSync(dest, "w", 0o600);
+  try {
+    fs.fchmodSync(fd, 0o600);
+    fs.writeFileSync(fd, fs.readFileSync(src));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function describe(file: string, kind: MediaFile["kind"]): Promise<MediaFile> {
+  return { path: file, kind, sha256: await fileSha256(file), size: fs.statSync(file).size };
+}
+
+/** Pure: the AuroraBoot argv for a role ISO (the config is the mounted file, not text). */
+export function roleIsoArgv(r: RoleIsoSpec, outDir: string, cloudConfigFile: string): string[] {
+  const engine = r.engine ?? "docker";
+  const spec = { auroraBootImage: r.auroraBootImage ?? DEFAULT_AURORABOOT_IMAGE, arch: r.arch ?? "amd64" } as ImageSpec;
+  return buildIsoArgv(spec, {
+    engineBinary: r.engineBinary ?? engine,
+    imageRef: r.imageRef,
+    outputDir: outDir,
+    cloudConfigFile,
+    engineSocket: r.engineSocket ?? ENGINE_SOCKET[engine],
+  });
+}
+
+/** Builds the role ISO into `dest` (0600). */
+async function writeRoleIso(outputDir: string, r: RoleIsoSpec, nodeConfig: string, log: (m: string) => void): Promise<void> {
+  const config = roleCloudConfig(nodeConfig);
+  const work = path.join(outputDir, `.kairos-media-work-${randomBytes(6).toString("hex")}`);
+  ensurePrivateDir(work);
+  try {
+    const secretDir = path.join(work, "secret");
+    const out = path.join(work, "out");
+    ensurePrivateDir(secretDir);
+    ensurePrivateDir(out);
+    const file = path.join(secretDir, "cloud-config.yaml");
+    fs.writeFileSync(file, config, { mode: 0o600 });
+    log(`media: building ${r.name}.iso with AuroraBoot from ${r.imageRef}...`);
+    await run(roleIsoArgv(r, out, file), { timeoutMs: r.timeoutMs ?? 3_600_000, installHint: ENGINE_HINT, redact: [config, nodeConfig] });
+    const built = path.join(out, `${ISO_NAME}.iso`);
+    if (!fs.existsSync(built)) throw new Error(`media: AuroraBoot finished but wrote no ${ISO_NAME}.iso for roleIso ${JSON.stringify(r.name)}`);
+    // AuroraBoot may run as root and leave a root-owned 0644 file: copy into our own 0600 file.
+    copyPrivate(built, roleIsoPath(outputDir, r));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Writes every file of the node; on failure removes what it wrote and rethrows. */
+export async function writeNodeMedia(i: NodeMediaInputs, opts: { log?: (m: string) => void } = {}): Promise<MediaFile[]> {
+  const log = opts.log ?? (() => undefined);
+  ensurePrivateDir(i.outputDir);
+  const written: string[] = [];
+  try {
+    const seed = cidataPath(i);
+    written.push(seed);
+    await buildCidataIso(seed, { userData: i.cloudConfig, hostname: i.node });
+    const files = [await describe(seed, "cidata")];
+    if (i.roleIso) {
+      const iso = roleIsoPath(i.outputDir, i.roleIso);
+      written.push(iso);
+      await writeRoleIso(i.outputDir, i.roleIso, i.cloudConfig, log);
+      files.push(await describe(iso, "role-iso"));
+    }
+    log(`media: wrote ${files.map((f) => f.path).join(", ")}`);
+    return files;
+  } catch (e) {
+    for (const f of written) fs.rmSync(f, { force: true });
+    throw e;
+  }
+}
+
+/** What changed since the files were written: one line per missing or changed file; empty when intact. */
+export async function checkNodeMedia(files: readonly MediaFile[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const f of files) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(f.path);
+    } catch {
+      problems.push(`${f.path} is missing`);
+      continue;
+    }
+    if (st.size !== f.size || (await fileSha256(f.path)) !== f.sha256) problems.push(`${f.path} changed (sha256 differs)`);
+    else if ((st.mode & 0o077) !== 0) problems.push(`${f.path} is readable by others (mode ${(st.mode & 0o777).toString(8)})`);
+  }
+  return problems;
+}
+
+/** Removes the files; already gone is fine. The directory stays (it may hold other nodes' files). */
+export function removeNodeMedia(files: readonly MediaFile[]): void {
+  for (const f of files) fs.rmSync(f.path, { force: true });
+}

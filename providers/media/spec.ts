@@ -1,0 +1,133 @@
+/**
+ * Inputs of the node-media resource, validation and the diff rule. Pure: the dynamic provider's
+ * `check`/`diff` call these, the driver consumes the result.
+ */
+import { createHash } from "crypto";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import type { ValidationIssue } from "../../kairos/cloudconfig/model";
+
+/** A zero-touch installer ISO for a role, built by AuroraBoot `build-iso --cloud-config` (KAIROS.md §7.3). */
+export interface RoleIsoSpec {
+  /** File name without `.iso`, e.g. `demo-agent`: the ISO is `<outputDir>/<name>.iso`. */
+  name: string;
+  /** Local container image of the Kairos OS (e.g. KairosImage's `imageRef`), read from the engine as `docker:<ref>`. */
+  imageRef: string;
+  /** Container engine. @default "docker" */
+  engine?: "docker" | "podman";
+  /** Engine CLI path. @default - `engine` from PATH */
+  engineBinary?: string;
+  /** Host path of the engine's API socket. @default - /var/run/docker.sock (docker), /run/podman/podman.sock (podman) */
+  engineSocket?: string;
+  /** AuroraBoot image. @default DEFAULT_AURORABOOT_IMAGE (kairos/image/spec.ts) */
+  auroraBootImage?: string;
+  /** @default "amd64" */
+  arch?: "amd64" | "arm64";
+  /** Bound of the AuroraBoot run, in ms. @default 3600000 */
+  timeoutMs?: number;
+}
+
+export interface NodeMediaInputs {
+  /** Absolute directory receiving the files; created (and kept) 0700. */
+  outputDir: string;
+  /** Node name: the seed ISO is `<outputDir>/<node>-cidata.iso`. */
+  node: string;
+  /** The node's rendered cloud-config (secret), `#cloud-config` on line 1. */
+  cloudConfig: string;
+  /** Also write this role's zero-touch ISO (the config minus `hostname`, see roleCloudConfig). */
+  roleIso?: RoleIsoSpec;
+}
+
+export interface MediaFile {
+  /** Absolute path. */
+  path: string;
+  kind: "cidata" | "role-iso";
+  /** sha256 hex of the file's bytes when written. */
+  sha256: string;
+  /** Size in bytes. */
+  size: number;
+}
+
+export interface NodeMediaOutputs extends NodeMediaInputs {
+  /** sha256 hex of `cloudConfig` (a change replaces without printing the config). */
+  configDigest: string;
+  files: MediaFile[];
+  /** What `read` found changed or missing; non-empty makes the next `up` rewrite the files. */
+  drift: string[];
+}
+
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"; // @pulumi/pulumi runtime/rpc.js unknownValue
+const unknown = (v: unknown) => v === UNKNOWN;
+const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v) ?? String(v));
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
+const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
+
+export function cidataPath(i: Pick<NodeMediaInputs, "outputDir" | "node">): string {
+  return path.join(i.outputDir, `${i.node}-cidata.iso`);
+}
+
+export function roleIsoPath(outputDir: string, r: RoleIsoSpec): string {
+  return path.join(outputDir, `${r.name}.iso`);
+}
+
+export function configDigest(cloudConfig: string): string {
+  return createHash("sha256").update(cloudConfig, "utf8").digest("hex");
+}
+
+/**
+ * The config a role's ISO embeds: the node's config without `hostname`, so every machine of the role
+ * can boot the same ISO (Kairos then picks a random `kairos-XXXX` hostname). Re-rendered with the
+ * `#cloud-config` header Kairos requires (KAIROS.md §3.1).
+ */
+export function roleCloudConfig(nodeConfig: string): string {
+  const doc = yaml.load(nodeConfig) as Record<string, unknown> | null;
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new Error("cloudConfig: not a YAML map; expected a rendered cloud-config");
+  delete doc.hostname;
+  return "#cloud-config\n" + yaml.dump(doc, { lineWidth: -1, noRefs: true });
+}
+
+/** Every problem with the inputs; the config is shown as `<secret>`. Unknown (preview) values are skipped. */
+export function checkInputs(i: Partial<NodeMediaInputs>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const add = (p: string, value: unknown, expected: string) => issues.push({ path: p, value: show(value), expected });
+  if (!unknown(i.outputDir) && (typeof i.outputDir !== "string" || !path.isAbsolute(i.outputDir))) add("outputDir", i.outputDir, "an absolute directory path (e.g. /srv/kairos-media)");
+  if (!unknown(i.node) && (typeof i.node !== "string" || !FILE_NAME.test(i.node))) add("node", i.node, "a node name of [A-Za-z0-9._-], starting with a letter or digit");
+  if (!unknown(i.cloudConfig) && (typeof i.cloudConfig !== "string" || !i.cloudConfig.startsWith("#cloud-config"))) {
+    issues.push({ path: "cloudConfig", value: "<secret>", expected: 'text whose first line is "#cloud-config"' });
+  }
+  const r = i.roleIso as Partial<RoleIsoSpec> | undefined;
+  if (r !== undefined && !unknown(r)) {
+    if (typeof r !== "object" || r === null) add("roleIso", r, "an object with name and imageRef");
+    else {
+      if (!unknown(r.name) && (typeof r.name !== "string" || !FILE_NAME.test(r.name))) add("roleIso.name", r.name, "a file name of [A-Za-z0-9._-]");
+      if (!unknown(r.imageRef) && (typeof r.imageRef !== "string" || !IMAGE_REF.test(r.imageRef))) add("roleIso.imageRef", r.imageRef, "a local container image reference (e.g. kairos-custom/ubuntu:24.04-core)");
+      if (r.engine !== undefined && r.engine !== "docker" && r.engine !== "podman") add("roleIso.engine", r.engine, '"docker" or "podman"');
+      if (r.arch !== undefined && r.arch !== "amd64" && r.arch !== "arm64") add("roleIso.arch", r.arch, '"amd64" or "arm64"');
+      if (r.timeoutMs !== undefined && (!Number.isInteger(r.timeoutMs) || r.timeoutMs < 1000)) add("roleIso.timeoutMs", r.timeoutMs, "an integer number of milliseconds, at least 1000");
+    }
+  }
+  return issues;
+}
+
+export function formatIssue(i: ValidationIssue): string {
+  return `${i.path}: ${i.value} is not valid; expected ${i.expected}`;
+}
+
+/** JSON with sorted keys and no undefined members (state may come back in another key order). */
+function canonical(v: unknown): string {
+  if (v === undefined || v === null) return "null";
+  if (typeof v !== "object") return JSON.stringify(v);
+  const o = v as Record<string, unknown>;
+  return "{" + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",") + "}";
+}
+
+/** Every change rewrites the files (replace); so does drift found by `read`. */
+export function diffInputs(olds: NodeMediaOutputs, news: NodeMediaInputs): string[] {
+  const replaces: string[] = [];
+  if (olds.configDigest !== configDigest(news.cloudConfig)) replaces.push("cloudConfig");
+  if (olds.outputDir !== news.outputDir) replaces.push("outputDir");
+  if (olds.node !== news.node) replaces.push("node");
+  if (canonical(olds.roleIso) !== canonical(news.roleIso)) replaces.push("roleIso");
+  if ((olds.drift ?? []).length > 0 && !replaces.includes("files")) replaces.push("files");
+  return replaces;
+}
