@@ -6,28 +6,18 @@
  * fresh process, so its methods load everything with `require()` by absolute path inside their
  * bodies (Pulumi's closure serialization captures the module-level path strings by value, and
  * only `require` calls of non-relative names stay requires). Running from TypeScript sources (tests,
- * `pulumi up` of a TS program) the host has no TypeScript loader: `loadModule` registers ts-node.
+ * `pulumi up` of a TS program) the host has no TypeScript loader: `loadDriverModule` (../load-driver.ts)
+ * registers ts-node.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { loadDriverModule } from "../load-driver";
 import type * as driverTypes from "./driver";
 import type * as specTypes from "./spec";
 import type { BareMetalHost, BareMetalNodeInputs, BareMetalNodeOutputs, BareMetalTimeouts } from "./spec";
 
 const DRIVER_MODULE = path.join(__dirname, "driver");
 const SPEC_MODULE = path.join(__dirname, "spec");
-
-function loadModule<T>(base: string): T {
-  const fs = require("fs");
-  if (!fs.existsSync(base + ".js") && fs.existsSync(base + ".ts")) {
-    const g = globalThis as { __kairosTsNode?: boolean };
-    if (!g.__kairosTsNode && !require.extensions[".ts"]) {
-      require("ts-node").register({ transpileOnly: true });
-      g.__kairosTsNode = true;
-    }
-  }
-  return require(base) as T;
-}
 
 // Pulumi's secret signature (sdk/nodejs/runtime/rpc.ts `specialSigKey`/`specialSecretSig`): state
 // values wrapped this way are stored encrypted even though they came back from `create`.
@@ -52,27 +42,27 @@ function pulumiLog() {
 
 export const bareMetalNodeProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
-    const spec = loadModule<typeof specTypes>(SPEC_MODULE);
+    const spec = loadDriverModule<typeof specTypes>(SPEC_MODULE);
     const failures = spec.checkInputs(news).map((i) => ({ property: i.path, reason: spec.formatIssue(i) }));
     return { inputs: news, failures };
   },
 
   async diff(_id, olds, news) {
-    const spec = loadModule<typeof specTypes>(SPEC_MODULE);
+    const spec = loadDriverModule<typeof specTypes>(SPEC_MODULE);
     const d = spec.diffInputs(olds as BareMetalNodeOutputs, news as BareMetalNodeInputs);
     // Same machine: the old node must be gone (reset) before the new install.
     return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: d.replaces.length > 0 };
   },
 
   async create(inputs) {
-    const driver = loadModule<typeof driverTypes>(DRIVER_MODULE);
+    const driver = loadDriverModule<typeof driverTypes>(DRIVER_MODULE);
     const i = inputs as BareMetalNodeInputs;
     const installed = await driver.installNode(i, { log: pulumiLog() });
     return { id: `${i.host.name}@${i.host.address}`, outs: withSecrets({ ...i, ...installed }) };
   },
 
   async read(id, props) {
-    const driver = loadModule<typeof driverTypes>(DRIVER_MODULE);
+    const driver = loadDriverModule<typeof driverTypes>(DRIVER_MODULE);
     const state = props as BareMetalNodeOutputs;
     const reachable = await driver.probeNode(state);
     return { id, props: withSecrets({ ...state, reachable }) };
@@ -87,7 +77,7 @@ export const bareMetalNodeProvider: pulumi.dynamic.ResourceProvider = {
   async delete(_id, props) {
     const state = props as BareMetalNodeOutputs;
     if ((state.onDestroy ?? "none") !== "reset") return; // bare metal is not wiped unless asked
-    const driver = loadModule<typeof driverTypes>(DRIVER_MODULE);
+    const driver = loadDriverModule<typeof driverTypes>(DRIVER_MODULE);
     await driver.resetNode(state, { log: pulumiLog() });
   },
 };

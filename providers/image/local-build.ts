@@ -8,18 +8,19 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ArtifactInfo, ImageSpec } from "../../kairos/image";
+import { loadDriverModule } from "../load-driver";
 import type * as Impl from "./provider-impl";
 
-// Extension-less: resolves to provider-impl.js in the built package, .ts under ts-node.
+// Extension-less: provider-impl.js in the built package, .ts from source (loadDriverModule registers ts-node).
 const IMPL = path.join(__dirname, "provider-impl");
 
 const provider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => (require(IMPL) as typeof Impl).check(olds, news),
-  diff: (id, olds, news) => (require(IMPL) as typeof Impl).diff(id, olds, news),
-  create: (inputs) => (require(IMPL) as typeof Impl).create(inputs),
-  read: (id, props) => (require(IMPL) as typeof Impl).read(id, props),
-  update: (id, olds, news) => (require(IMPL) as typeof Impl).update(id, olds, news),
-  delete: (id, props) => (require(IMPL) as typeof Impl).remove(id, props),
+  check: (olds, news) => loadDriverModule<typeof Impl>(IMPL).check(olds, news),
+  diff: (id, olds, news) => loadDriverModule<typeof Impl>(IMPL).diff(id, olds, news),
+  create: (inputs) => loadDriverModule<typeof Impl>(IMPL).create(inputs),
+  read: (id, props) => loadDriverModule<typeof Impl>(IMPL).read(id, props),
+  update: (id, olds, news) => loadDriverModule<typeof Impl>(IMPL).update(id, olds, news),
+  delete: (id, props) => loadDriverModule<typeof Impl>(IMPL).remove(id, props),
 };
 
 export interface KairosImageBuildArgs {

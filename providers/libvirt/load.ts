@@ -5,30 +5,25 @@
  * that its dynamic-provider host (a fresh, plain `node` process) loads with require-from-string.
  * A relative `require` would resolve from the host, so the path is absolute, computed here and
  * captured as a string. From source (`.ts`: this repo's own `pulumi up`, the L3 tests) the host has
- * no TypeScript loader, so ts-node is registered first; from the built package it is a plain require.
- * (Same approach as providers/secrets/provider.ts.)
+ * no TypeScript loader, so ts-node is registered first; from the built package it is a plain require
+ * (both done by `loadDriverModule`, ../load-driver.ts).
  */
 import * as path from "path";
+import { loadDriverModule } from "../load-driver";
 import type * as Impl from "./impl";
 
 const IMPL_MODULE = path.join(__dirname, "impl");
 
 export function loadLibvirtImpl(): typeof Impl {
-  const fs = require("fs") as typeof import("fs");
-  const exts = require.extensions as Record<string, unknown> | undefined;
-  if (!fs.existsSync(`${IMPL_MODULE}.js`) && fs.existsSync(`${IMPL_MODULE}.ts`) && exts && !exts[".ts"]) {
-    const dir = (require("path") as typeof import("path")).dirname(IMPL_MODULE);
-    const tsNode = require(require.resolve("ts-node", { paths: [dir] })) as typeof import("ts-node");
-    tsNode.register({ transpileOnly: true, dir });
-  }
-  return require(IMPL_MODULE) as typeof Impl;
+  return loadDriverModule<typeof Impl>(IMPL_MODULE);
 }
 
 export type LibvirtResourceKind = "baseImage" | "nodeDisk" | "cidata" | "network" | "domain";
 
 /**
  * The dynamic provider object for one resource kind: every method loads `impl.ts` and delegates,
- * so the serialized text holds only these few lines, `loadLibvirtImpl`, `IMPL_MODULE` and `kind`.
+ * so the serialized text holds only these few lines, `loadLibvirtImpl`, `loadDriverModule`, `IMPL_MODULE`
+ * and `kind`.
  */
 export function libvirtProvider(kind: LibvirtResourceKind): import("@pulumi/pulumi").dynamic.ResourceProvider {
   return {

@@ -8,24 +8,19 @@
  * `__provider` text that its dynamic-provider host (a fresh, plain `node` process) loads. The methods
  * therefore `require()` the driver inside their bodies, by an absolute path computed here (a relative
  * `require` would resolve from the host's cwd). From source (`.ts`, e.g. this repo's own `pulumi up`
- * or the L3 tests) the host has no TypeScript loader, so `loadDriver` registers ts-node first; from
- * the built package (`dist/*.js`) it is a plain require.
+ * or the L3 tests) the host has no TypeScript loader, so `loadDriverModule` (../load-driver.ts)
+ * registers ts-node first; from the built package (`dist/*.js`) it is a plain require.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { loadDriverModule } from "../load-driver";
 import type * as Driver from "./driver";
 
 const DRIVER_MODULE = path.join(__dirname, "driver");
 
 /** Loads the driver in whatever process runs the provider (see the header). */
 function loadDriver(): typeof Driver {
-  const fs = require("fs") as typeof import("fs");
-  const exts = require.extensions as Record<string, unknown> | undefined;
-  if (!fs.existsSync(`${DRIVER_MODULE}.js`) && fs.existsSync(`${DRIVER_MODULE}.ts`) && exts && !exts[".ts"]) {
-    const tsNode = require(require.resolve("ts-node", { paths: [path.dirname(DRIVER_MODULE)] })) as typeof import("ts-node");
-    tsNode.register({ transpileOnly: true, dir: path.dirname(DRIVER_MODULE) });
-  }
-  return require(DRIVER_MODULE) as typeof Driver;
+  return loadDriverModule<typeof Driver>(DRIVER_MODULE);
 }
 
 // Pulumi's wire encodings (@pulumi/pulumi runtime/rpc.ts: specialSigKey, specialSecretSig,
