@@ -15,13 +15,16 @@ export interface BenchResult {
   rows: BenchRow[];
   /** One line per target, e.g. "1000 nodes < 1000 ms: 212 ms ok". */
   verdicts: Array<{ ok: boolean; text: string }>;
+  /** Context printed under the table (e.g. host load during the run), one line each. */
+  notes?: string[];
 }
 
 export interface Bench {
   /** Short name used on the command line: `npm run bench -- <name>`. */
   name: string;
   description: string;
-  run(): BenchResult;
+  /** Synchronous for pure benches; benches over real services (libvirt) return a promise. */
+  run(): BenchResult | Promise<BenchResult>;
 }
 
 /** Median wall time of `runs` calls of `fn` after one warm-up call, in milliseconds. */

@@ -1,13 +1,14 @@
 /**
  * Runs the registered benchmarks and prints one table each, the verdicts against their targets and
  * the process's memory high-water mark. `npm run bench` runs all; `npm run bench -- configs` runs
- * the named ones. Exits 1 when a target is missed, 2 on an unknown name.
+ * the named ones. Exits 1 when a target is missed or a bench fails, 2 on an unknown name.
  * To add one: write bench/<name>.ts exporting a `Bench` (./registry.ts) and list it in BENCHES.
  */
 import { configsBench } from "./configs";
+import { libvirtDiskBench, libvirtReadyBench, libvirtScaleBench } from "./libvirt";
 import { Bench, BenchRow } from "./registry";
 
-export const BENCHES: readonly Bench[] = [configsBench];
+export const BENCHES: readonly Bench[] = [configsBench, libvirtScaleBench, libvirtDiskBench, libvirtReadyBench];
 
 function table(rows: BenchRow[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
@@ -21,7 +22,7 @@ function table(rows: BenchRow[]): string {
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map((r) => line(columns.map((c) => cell(r, c))))].join("\n");
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => !BENCHES.some((b) => b.name === a));
   if (unknown.length > 0) {
     console.error(`unknown benchmark ${unknown.join(", ")}; available: ${BENCHES.map((b) => b.name).join(", ")}`);
@@ -31,9 +32,20 @@ function main(argv: string[]): number {
   let failed = false;
   for (const bench of selected) {
     console.log(`\n## ${bench.name}: ${bench.description}\n`);
-    const result = bench.run();
+    let result;
+    try {
+      result = await bench.run();
+    } catch (e) {
+      // A bench that cannot measure (missing tool, guest that never boots) is a failed target, and
+      // the others still run.
+      console.log(`FAIL ${bench.name}: ${e instanceof Error ? e.message : String(e)}`);
+      failed = true;
+      continue;
+    }
     console.log(table(result.rows));
     console.log("");
+    for (const n of result.notes ?? []) console.log(n);
+    if (result.notes?.length) console.log("");
     for (const v of result.verdicts) {
       console.log(`${v.ok ? "ok  " : "MISS"} ${v.text}`);
       failed ||= !v.ok;
@@ -44,4 +56,12 @@ function main(argv: string[]): number {
   return failed ? 1 : 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e) => {
+      console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * Creating stand-in nodes the way the libvirt providers would under `pulumi up`: per node the disk
+ * overlay and the cidata volume concurrently (independent resources), then the domain (it depends on
+ * both), then the address wait; all nodes at once (Pulumi's `--parallel` defaults to unbounded).
+ * Each step's finish is recorded in milliseconds since the run's first create call.
+ */
+import { run } from "../../providers/exec";
+import { retryUntil } from "../../providers/retry";
+import {
+  DomainSpec, createCidataVolume, createDomain, createNodeDisk, serialLogPath, serialTail, waitForAddress,
+} from "../../providers/libvirt/driver";
+import { parseStandInConsole } from "../../test/fixtures/standin-guest/console";
+import { Lab, deleteVolumes } from "./lab";
+
+/** Milliseconds since `t0` (a `process.hrtime.bigint()` reading). */
+export function msSince(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** The stand-in's user-data: hostname and the admin user with the lab's key (README of the fixture). */
+export function standInUserData(hostname: string, publicKey: string): string {
+  return `#cloud-config\nhostname: ${hostname}\nusers:\n- name: kairos\n  ssh_authorized_keys:\n  - ${publicKey}\n`;
+}
+
+export interface BenchNode {
+  node: string;
+  domain: DomainSpec;
+  volumes: string[];
+  userDataSha256: string;
+}
+
+/** Milestones of one node, ms since the run's start; absent = not awaited. */
+export interface NodeTimeline {
+  node: string;
+  /** Disk overlay and cidata volume both created. */
+  volumesMs: number;
+  /** `virsh define` + `start` returned. */
+  startedMs: number;
+  /** The driver's `waitForAddress` found an IPv4 address (DHCP lease first). */
+  addressMs?: number;
+  address?: string;
+  /** The serial console shows `STANDIN ready` (sshd listens). */
+  consoleReadyMs?: number;
+  /** `ssh kairos@<address> true` succeeded with the lab's key. */
+  sshMs?: number;
+}
+
+export interface NodeRunOptions {
+  /** Guest memory, MiB. */
+  memoryMiB: number;
+  /** Stop after the domain started, or wait for the address / console / SSH. */
+  until: "started" | "address" | "ssh";
+  /** Bound of each wait, ms. */
+  waitTimeoutMs: number;
+}
+
+/** Creates one node and awaits its milestones; the lab tracks it for teardown from the start. */
+async function createOne(lab: Lab, node: string, t0: bigint, opts: NodeRunOptions, created: BenchNode[]): Promise<NodeTimeline> {
+  const disk = lab.name(node, "disk");
+  const cidata = lab.name(node, "cidata");
+  const name = lab.name(node);
+  const domain: DomainSpec = {
+    name, type: lab.domainType, firmware: "bios", vcpus: 1, memoryMiB: opts.memoryMiB,
+    disk: { pool: lab.pool.name, volume: disk, format: "qcow2" },
+    cidata: { pool: lab.pool.name, volume: cidata },
+    network: lab.network.name, serialLogFile: serialLogPath(name),
+    owner: { stack: "bench", cluster: lab.id, node },
+  };
+  const entry: BenchNode = { node, domain, volumes: [disk, cidata], userDataSha256: "" };
+  created.push(entry);
+  const [, seed] = await Promise.all([
+    createNodeDisk(lab.conn, { pool: lab.pool.name, name: disk, capacityBytes: 64 * 1024 * 1024, base: { pool: lab.pool.name, name: lab.baseVolume } }),
+    createCidataVolume(lab.conn, { pool: lab.pool.name, name: cidata, content: { userData: standInUserData(node, lab.publicKey), hostname: node } }),
+  ]);
+  entry.userDataSha256 = seed.userDataSha256;
+  const t: NodeTimeline = { node, volumesMs: msSince(t0), startedMs: 0 };
+  lab.track(domain);
+  await createDomain(lab.conn, domain);
+  t.startedMs = msSince(t0);
+  if (opts.until === "started") return t;
+
+  const wait = { timeoutMs: opts.waitTimeoutMs, serialLogFile: domain.serialLogFile };
+  const [addr] = await Promise.all([
+    waitForAddress(lab.conn, name, { ...wait, intervalMs: 500 }).then((a) => {
+      t.addressMs = msSince(t0);
+      return a;
+    }),
+    opts.until === "ssh" ? waitForConsoleReady(lab, entry, opts.waitTimeoutMs).then(() => void (t.consoleReadyMs = msSince(t0))) : undefined,
+  ]);
+  t.address = addr.address;
+  if (opts.until === "ssh") {
+    await waitForSsh(lab, node, addr.address, opts.waitTimeoutMs);
+    t.sshMs = msSince(t0);
+  }
+  return t;
+}
+
+/**
+ * Polls the serial console until `STANDIN ready`; a guest that reports an error, or the digest of
+ * user-data other than its own, fails the bench (a wrong boot is not a measurement).
+ */
+async function waitForConsoleReady(lab: Lab, n: BenchNode, timeoutMs: number): Promise<void> {
+  const log = n.domain.serialLogFile;
+  const report = await retryUntil(
+    async () => {
+      const r = parseStandInConsole(await serialTail(lab.conn, log, 400));
+      return r.ready || r.errors.length > 0 ? r : undefined;
+    },
+    { what: `STANDIN ready on the serial console of ${n.domain.name}`, timeoutMs, intervalMs: 250, diagnostics: () => serialTail(lab.conn, log) },
+  );
+  if (report.errors.length > 0 || report.userDataSha256 !== n.userDataSha256) {
+    throw new Error(
+      `${n.domain.name}: the stand-in reported errors ${JSON.stringify(report.errors)}, user-data sha256 ${report.userDataSha256} ` +
+        `(expected ${n.userDataSha256}); its serial console:\n${await serialTail(lab.conn, log, 60)}`,
+    );
+  }
+}
+
+/** Retries `ssh kairos@address hostname` (5 s connect timeout, every second) until it answers with the node's name. */
+async function waitForSsh(lab: Lab, node: string, address: string, timeoutMs: number): Promise<void> {
+  const argv = [
+    "ssh", "-i", lab.privateKeyFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", `kairos@${address}`, "hostname",
+  ];
+  let last = "";
+  await retryUntil(
+    async () => {
+      const r = await run(argv, { timeoutMs: 15_000, allowFailure: true });
+      last = `exit ${r.exitCode}: ${r.stderr.trim()}`;
+      return r.exitCode === 0 && r.stdout.trim() === node ? true : undefined;
+    },
+    { what: `SSH as kairos@${address} (${node})`, timeoutMs, intervalMs: 1000, diagnostics: () => `last ssh result: ${last}` },
+  );
+}
+
+export interface NodesRun {
+  nodes: NodeTimeline[];
+  created: BenchNode[];
+}
+
+/**
+ * Creates `names` concurrently from one start instant. Waits for every node to settle before
+ * reporting the first failure, so teardown never races a create still in flight.
+ */
+export async function createNodes(lab: Lab, names: readonly string[], opts: NodeRunOptions): Promise<NodesRun> {
+  const created: BenchNode[] = [];
+  const t0 = process.hrtime.bigint();
+  const settled = await Promise.allSettled(names.map((n) => createOne(lab, n, t0, opts, created)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await removeNodes(lab, created).catch(() => undefined);
+    throw failed.reason;
+  }
+  return { nodes: settled.map((s) => (s as PromiseFulfilledResult<NodeTimeline>).value), created };
+}
+
+/** Removes the nodes' domains (with serial logs) and volumes. */
+export async function removeNodes(lab: Lab, nodes: readonly BenchNode[]): Promise<void> {
+  for (const n of nodes) await lab.removeDomain(n.domain);
+  await deleteVolumes(lab, nodes.flatMap((n) => n.volumes));
+}
+
+/** The latest value of a milestone over all nodes (the run is done when its slowest node is). */
+export function latest(nodes: readonly NodeTimeline[], key: "volumesMs" | "startedMs" | "addressMs" | "consoleReadyMs" | "sshMs"): number {
+  const values = nodes.map((n) => n[key]);
+  if (values.some((v) => v === undefined)) throw new Error(`latest: milestone ${key} missing on some node`);
+  return Math.max(...(values as number[]));
+}
