@@ -1,0 +1,202 @@
+/**
+ * KairosCluster's arguments (the public contract) and their validation at construction. Grouped
+ * like a variables file: what to boot, where, the cluster's shape, access, the escape hatch, waits.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { CloudConfig, User, ValidationIssue } from "../../kairos/cloudconfig/model";
+import { DEFAULT_ADMIN_USER } from "../../kairos/cluster-config";
+import { MAX_CLUSTER_NAME_LENGTH, validateClusterSpec, type ClusterSpec } from "../../kairos/roles/plan";
+import { validateLibvirtTarget, type LibvirtTargetArgs } from "./targets/libvirt";
+import { validateSshTarget, type SshTargetArgs } from "./targets/ssh";
+import type { ResolvedTimeouts } from "./targets/types";
+
+export type { LibvirtTargetArgs, LibvirtNetworkArgs } from "./targets/libvirt";
+export type { SshTargetArgs, SshTargetHost } from "./targets/ssh";
+
+/** The Kairos image every node boots. `KairosImage.clusterImage()` fits here as is. */
+export interface ClusterImageArgs {
+  /**
+   * `disk`: a pre-installed raw or qcow2 Kairos image; the node boots it directly (no installer).
+   * `iso`: a Kairos live ISO; each node installs itself to its disk (`install.auto`) and reboots.
+   */
+  kind: "disk" | "iso";
+  /** Local file. Exactly one of `path` and `url`. Relative paths resolve from the working directory. */
+  path?: string;
+  /** http(s) URL of the image, downloaded and checked against `sha256`. Exactly one of `path` and `url`. */
+  url?: string;
+  /** SHA-256 (64 hex) of the file at `url`. Required with `url`. */
+  sha256?: string;
+  /** File format. @default - detected (`qemu-img info`) */
+  format?: "qcow2" | "raw" | "iso";
+}
+
+/** Where the nodes run. Only `libvirt` and `ssh` are accepted by this version. */
+export type ClusterTargetArgs = LibvirtTargetArgs | SshTargetArgs;
+
+export interface ClusterK3sArgs {
+  /** k3s release the image carries (checked, not installed: Kairos bakes k3s into the image), e.g. "v1.36.3+k3s1". */
+  version?: string;
+  /** Extra k3s server arguments, e.g. ["--disable=traefik"]. `--cluster-init`, `--server`, `--token` are ours. */
+  args?: string[];
+  /** Extra k3s agent arguments. */
+  agentArgs?: string[];
+  /** Virtual IP for the API, announced by kube-vip on the servers; becomes the API endpoint. Explicit mode only. */
+  vip?: string;
+  /** Interface carrying the VIP. @default "eth0" */
+  vipInterface?: string;
+}
+
+export interface ClusterP2pArgs {
+  /** Turns on p2p mode: roles elected at boot over edgevpn (KAIROS.md §4). */
+  enabled: true;
+  /** Ledger bucket separating clusters that share a network token. @default the cluster name */
+  networkId?: string;
+  /** Control planes beyond the first. @default servers - 1 */
+  haMasterNodes?: number;
+}
+
+export interface ClusterSecretsOptions {
+  /** Any value; changing it regenerates the secrets you did not supply, and replaces every node. */
+  rotate?: pulumi.Input<string>;
+  /** Bring your own edgevpn token (secret). @default - generated */
+  networkToken?: pulumi.Input<string>;
+  /** Bring your own k3s token (secret). @default - generated */
+  k3sToken?: pulumi.Input<string>;
+  /** Bring your own ed25519 admin key (OpenSSH, unencrypted; secret). @default - generated */
+  sshPrivateKey?: pulumi.Input<string>;
+}
+
+export interface ClusterTimeoutsArgs {
+  /** Wait for each VM's address, in seconds. @default 300 */
+  addressSeconds?: number;
+  /** Wait for SSH as the admin user on every node (includes first boot / install), in seconds. @default 900 */
+  sshSeconds?: number;
+  /** Wait for the k3s API, every node Ready and the kubeconfig, in seconds. @default 900 */
+  readySeconds?: number;
+}
+
+export interface KairosClusterArgs {
+  /** Cluster name: a DNS label, at most 40 characters; node names are `<name>-server-<i>`. @default the resource name */
+  clusterName?: string;
+  /** What every node boots. */
+  image: pulumi.Input<ClusterImageArgs>;
+  /** Where the nodes run, discriminated by `kind`. */
+  target: ClusterTargetArgs;
+  /** Control-plane nodes: 1 or an odd number (embedded etcd). p2p: control planes to elect. @default 1 */
+  servers?: number;
+  /** Worker nodes. @default 0 */
+  agents?: number;
+  k3s?: ClusterK3sArgs;
+  /** p2p mode. @default - explicit mode (recommended: roles fixed by the plan) */
+  p2p?: ClusterP2pArgs;
+  /** Admin user created on every node (group admin, passwordless sudo, SSH keys only). @default "kairos-admin" */
+  adminUser?: string;
+  /** More users for every node. */
+  users?: User[];
+  /** Extra public keys for the admin user, besides the cluster's generated one. */
+  sshAuthorizedKeys?: string[];
+  /**
+   * Raw cloud-config merged over ours on every node (lists appended, other values replace ours).
+   * ⚠ Changing it changes every node's config digest, which REPLACES every node.
+   */
+  extraConfig?: CloudConfig;
+  /**
+   * Raw cloud-config per node name (e.g. `{ "demo-agent-1": {...} }`), merged after `extraConfig`.
+   * ⚠ Changing a node's entry replaces that node only.
+   */
+  nodeExtraConfig?: Record<string, CloudConfig>;
+  /** Owned cloud-config paths (e.g. "hostname") that extraConfig may change anyway. @default [] */
+  allowOverride?: string[];
+  /** Secrets: generated once and kept in state unless supplied or rotated. */
+  secrets?: ClusterSecretsOptions;
+  timeouts?: ClusterTimeoutsArgs;
+}
+
+export const DEFAULT_TIMEOUTS: ResolvedTimeouts = { addressSeconds: 300, sshSeconds: 900, readySeconds: 900 };
+
+/** One error carrying every problem, one per line (field, value, what is accepted). */
+export class KairosClusterArgsError extends Error {
+  constructor(readonly cluster: string, readonly issues: readonly ValidationIssue[]) {
+    super([`KairosCluster ${cluster}: invalid arguments (${issues.length} problem${issues.length === 1 ? "" : "s"})`,
+      ...issues.map((i) => `  - ${i.path}: ${i.value} is not valid; expected ${i.expected}`)].join("\n"));
+    this.name = "KairosClusterArgsError";
+  }
+}
+
+const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v) ?? String(v));
+const isPlain = (v: unknown) => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+
+/** Maps planner paths onto the component's fields. */
+const SPEC_PATHS: Record<string, string> = {
+  cluster: "clusterName", vip: "k3s.vip", vipInterface: "k3s.vipInterface", haMasterNodes: "p2p.haMasterNodes", networkId: "p2p.networkId", mode: "p2p.enabled",
+};
+
+/** The role planner's spec for these args (tokens left out: they come from ClusterSecrets). */
+export function clusterSpecOf(cluster: string, a: KairosClusterArgs): ClusterSpec {
+  const p2p = a.p2p !== undefined;
+  return {
+    cluster, servers: a.servers ?? 1, agents: a.agents ?? 0, mode: p2p ? "p2p" : "explicit",
+    vip: a.k3s?.vip, vipInterface: a.k3s?.vipInterface,
+    k3s: a.k3s === undefined ? undefined : { args: a.k3s.args, agentArgs: a.k3s.agentArgs, version: a.k3s.version },
+    haMasterNodes: a.p2p?.haMasterNodes, networkId: a.p2p?.networkId ?? (p2p ? cluster : undefined),
+  };
+}
+
+/** Every problem with the image value (field paths `image.*`). */
+export function validateImage(img: unknown): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const i = img as Record<string, unknown> | undefined;
+  if (!i || typeof i !== "object") return [{ path: "image", value: show(img), expected: '{ kind: "disk" | "iso", path } or { kind, url, sha256 }' }];
+  if (i.kind !== "disk" && i.kind !== "iso") issues.push({ path: "image.kind", value: show(i.kind), expected: '"disk" (pre-installed raw/qcow2) or "iso" (live ISO that installs)' });
+  const hasPath = i.path !== undefined, hasUrl = i.url !== undefined;
+  if (hasPath === hasUrl) issues.push({ path: "image.path", value: show(i.path), expected: "exactly one of image.path (local file) and image.url" });
+  if (hasPath && (typeof i.path !== "string" || i.path === "")) issues.push({ path: "image.path", value: show(i.path), expected: "a file path" });
+  if (hasUrl) {
+    if (typeof i.url !== "string" || !/^https?:\/\/\S+$/.test(i.url)) issues.push({ path: "image.url", value: show(i.url), expected: "an http(s) URL" });
+    if (typeof i.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(i.sha256)) issues.push({ path: "image.sha256", value: show(i.sha256), expected: "the 64-hex SHA-256 of the file at image.url" });
+  }
+  if (i.format !== undefined && !["qcow2", "raw", "iso"].includes(i.format as string)) issues.push({ path: "image.format", value: show(i.format), expected: '"qcow2", "raw" or "iso"' });
+  if (i.kind === "iso" && (i.format === "qcow2" || i.format === "raw")) issues.push({ path: "image.format", value: show(i.format), expected: 'iso with image.kind "iso" (use kind "disk" for raw/qcow2)' });
+  return issues;
+}
+
+/** Every problem in the args known at construction, in field order. */
+export function validateClusterArgs(cluster: string, a: KairosClusterArgs): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (typeof a !== "object" || a === null) return [{ path: "(args)", value: show(a), expected: "an object with image and target" }];
+  if (typeof cluster !== "string" || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cluster) || cluster.length > MAX_CLUSTER_NAME_LENGTH) {
+    issues.push({ path: "clusterName", value: show(cluster), expected: `a DNS label (lower-case letters, digits, '-'), at most ${MAX_CLUSTER_NAME_LENGTH} characters; set clusterName when the resource name is not one` });
+  }
+  if (a.image === undefined) issues.push({ path: "image", value: "undefined", expected: '{ kind: "disk" | "iso", path } or { kind, url, sha256 }, or KairosImage.clusterImage()' });
+  else if (isPlain(a.image)) issues.push(...validateImage(a.image));
+  if (a.p2p !== undefined && (a.p2p as { enabled?: unknown }).enabled !== true) issues.push({ path: "p2p.enabled", value: show((a.p2p as { enabled?: unknown }).enabled), expected: "true (omit p2p for explicit mode)" });
+  if (a.p2p !== undefined && a.k3s?.vip !== undefined) issues.push({ path: "k3s.vip", value: show(a.k3s.vip), expected: "unset in p2p mode (set p2p.haMasterNodes; Kairos' p2p HA manages the API)" });
+  // Tokens come from ClusterSecrets at run time; only the shape is checked here.
+  const spec = clusterSpecOf(/^[a-z0-9-]+$/.test(cluster) ? cluster : "x", a);
+  for (const i of validateClusterSpec({ ...spec, cluster: issues.some((x) => x.path === "clusterName") ? "x" : cluster })) {
+    if (i.path === "k3sToken" || i.path === "networkToken") continue;
+    issues.push({ ...i, path: SPEC_PATHS[i.path] ?? i.path });
+  }
+  const adminUser = a.adminUser ?? DEFAULT_ADMIN_USER;
+  if (typeof adminUser !== "string" || !/^[a-z_][a-z0-9_-]{0,31}$/.test(adminUser) || adminUser === "root" || adminUser === "kairos") {
+    issues.push({ path: "adminUser", value: show(adminUser), expected: 'a Linux user name other than "root" and "kairos"' });
+  }
+  (a.sshAuthorizedKeys ?? []).forEach((k, i) => {
+    if (typeof k !== "string" || !/^(ssh-|ecdsa-|sk-|github:|gitlab:)/.test(k)) issues.push({ path: `sshAuthorizedKeys[${i}]`, value: show(typeof k === "string" ? k.slice(0, 40) : k), expected: 'an OpenSSH public key line ("ssh-ed25519 AAAA...") or "github:USER"' });
+  });
+  const t = a.target as { kind?: unknown } | undefined;
+  if (!t || typeof t !== "object") issues.push({ path: "target", value: show(t), expected: '{ kind: "libvirt", ... } or { kind: "ssh", hosts }' });
+  else if (t.kind === "libvirt") issues.push(...validateLibvirtTarget(a.target as LibvirtTargetArgs));
+  else if (t.kind === "ssh") {
+    issues.push(...validateSshTarget(a.target as SshTargetArgs, { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? "p2p" : "explicit" }));
+  } else issues.push({ path: "target.kind", value: show(t.kind), expected: '"libvirt" or "ssh"' });
+  for (const f of ["addressSeconds", "sshSeconds", "readySeconds"] as const) {
+    const v = a.timeouts?.[f];
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 1 && v <= 86_400)) issues.push({ path: `timeouts.${f}`, value: show(v), expected: "a number of seconds from 1 to 86400" });
+  }
+  return issues;
+}
+
+export function resolveTimeouts(t: ClusterTimeoutsArgs | undefined): ResolvedTimeouts {
+  return { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(Object.entries(t ?? {}).filter(([, v]) => v !== undefined)) };
+}

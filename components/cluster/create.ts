@@ -1,0 +1,181 @@
+/**
+ * @internal KairosCluster's builder: secrets, target, role plan, one rendered cloud-config per node,
+ * the nodes (the first server first when its address is the endpoint), readiness and outputs.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { mergeCloudConfig, type CloudConfig, type ValidationIssue } from "../../kairos/cloudconfig";
+import { buildNodeConfigs, configDigest, DEFAULT_ADMIN_USER, type BootMode } from "../../kairos/cluster-config";
+import { fillEndpoint, nodeName, nodesAwaitingEndpoint, planRoles, type NodePlan, type NodeRole } from "../../kairos/roles";
+import { ClusterReady } from "../../providers/readiness";
+import { ClusterSecrets } from "../cluster-secrets";
+import { clusterSpecOf, KairosClusterArgsError, resolveTimeouts, validateClusterArgs, validateImage, type ClusterImageArgs, type KairosClusterArgs } from "./args";
+import { createLibvirtTarget, type LibvirtTargetArgs } from "./targets/libvirt";
+import { createSshTarget, type SshTargetArgs } from "./targets/ssh";
+import type { NodeTarget, ResolvedImage, TargetContext, TargetNode } from "./targets/types";
+
+/** One node as the `nodes` output shows it. */
+export interface ClusterNodeInfo {
+  name: string;
+  role: NodeRole;
+  address: string;
+  macAddress: string;
+  domainName: string;
+}
+
+export interface ClusterParts {
+  nodes: pulumi.Output<ClusterNodeInfo[]>;
+  apiEndpoint: pulumi.Output<string>;
+  kubeconfig: pulumi.Output<string>;
+  networkToken: pulumi.Output<string>;
+  k3sToken: pulumi.Output<string>;
+  sshPrivateKey: pulumi.Output<string>;
+  sshPublicKey: pulumi.Output<string>;
+  cloudConfigs: pulumi.Output<Record<string, string>>;
+  kubernetesProvider: k8s.Provider | undefined;
+}
+
+interface Skeleton {
+  name: string;
+  role: NodeRole;
+  index: number;
+  group: "server" | "agent" | "node";
+}
+
+const DRY_TOKEN = "dry-run-token-0000000000";
+
+/** Names, roles and which nodes need the endpoint, known at construction (tokens don't change them). */
+function skeleton(cluster: string, a: KairosClusterArgs): { nodes: Skeleton[]; awaiting: Set<string> } {
+  const spec = clusterSpecOf(cluster, a);
+  if (spec.mode === "p2p") {
+    const total = spec.servers + spec.agents;
+    return { nodes: Array.from({ length: total }, (_, i) => ({ name: nodeName(cluster, "node", i), role: "auto" as NodeRole, index: i, group: "node" as const })), awaiting: new Set() };
+  }
+  const plan = planRoles({ ...spec, k3sToken: DRY_TOKEN });
+  return {
+    nodes: plan.map((p) => ({ name: p.name, role: p.role, index: p.index, group: p.role === "agent" ? "agent" : "server" })),
+    awaiting: new Set(nodesAwaitingEndpoint(plan)),
+  };
+}
+
+function resolveImage(image: pulumi.Input<ClusterImageArgs>): ResolvedImage {
+  const img = pulumi.output(image).apply((i) => {
+    const issues = validateImage(i);
+    if (issues.length) throw new KairosClusterArgsError("(image)", issues);
+    return i;
+  });
+  return {
+    kind: img.apply((i) => i.kind),
+    path: img.apply((i) => (i.path === undefined ? undefined : path.resolve(i.path))) as pulumi.Output<string>,
+    url: img.apply((i) => i.url) as pulumi.Output<string>,
+    sha256: img.apply((i) => i.sha256) as pulumi.Output<string>,
+    format: img.apply((i) => i.format),
+  };
+}
+
+function createTarget(a: KairosClusterArgs, image: ResolvedImage, ctx: TargetContext): NodeTarget {
+  const counts = { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? ("p2p" as const) : ("explicit" as const) };
+  switch (a.target.kind) {
+    case "libvirt":
+      return createLibvirtTarget(a.target as LibvirtTargetArgs, image, ctx);
+    case "ssh":
+      return createSshTarget(a.target as SshTargetArgs, image, ctx, counts);
+  }
+}
+
+/** @internal */
+export function createCluster(name: string, parent: pulumi.ComponentResource, a: KairosClusterArgs): ClusterParts {
+  const cluster = a.clusterName ?? name;
+  const issues: ValidationIssue[] = validateClusterArgs(cluster, a);
+  const sk = issues.length ? undefined : skeleton(cluster, a);
+  for (const n of Object.keys(a.nodeExtraConfig ?? {})) {
+    if (sk && !sk.nodes.some((s) => s.name === n)) {
+      issues.push({ path: `nodeExtraConfig.${n}`, value: "{...}", expected: `a node name of this cluster (${sk.nodes.slice(0, 3).map((s) => s.name).join(", ")}${sk.nodes.length > 3 ? ", ..." : ""})` });
+    }
+  }
+  if (issues.length || !sk) throw new pulumi.ResourceError(new KairosClusterArgsError(cluster, issues).message, parent);
+
+  const secrets = new ClusterSecrets(`${name}-secrets`, a.secrets ?? {}, { parent });
+  const timeouts = resolveTimeouts(a.timeouts);
+  const adminUser = a.adminUser ?? DEFAULT_ADMIN_USER;
+  const ctx: TargetContext = {
+    stack: pulumi.getStack(), cluster, parent, adminUser,
+    adminPrivateKey: secrets.sshPrivateKey, adminPublicKey: secrets.sshPublicKey, timeouts,
+  };
+  const image = resolveImage(a.image);
+  const target = createTarget(a, image, ctx);
+  const spec = clusterSpecOf(cluster, a);
+  const mode = spec.mode;
+
+  // Explicit mode: the endpoint is the first server's address. Known up front (an SSH host): plan
+  // with it now; else plan with the placeholder and fill it in once the first server has a lease.
+  const first = sk.nodes[0];
+  const staticEndpoint = mode === "explicit" ? target.staticAddress(first.name, first.index, first.group) : undefined;
+  const plan = pulumi.all([secrets.k3sToken, secrets.networkToken]).apply(([k3sToken, networkToken]) =>
+    planRoles({ ...spec, endpoint: staticEndpoint, k3sToken, networkToken }));
+
+  const render = (plans: pulumi.Output<NodePlan[]>, node: string): pulumi.Output<string> =>
+    pulumi.secret(pulumi.all([plans, secrets.sshPublicKey, pulumi.output(target.bootMode)]).apply(([ps, pub, bootMode]) => {
+      const p = ps.find((x) => x.name === node)!;
+      const extra = a.nodeExtraConfig?.[node] ? mergeCloudConfig(a.extraConfig ?? {}, a.nodeExtraConfig[node]) : a.extraConfig;
+      return buildNodeConfigs({
+        plan: [p], adminUser, sshAuthorizedKeys: [pub, ...(a.sshAuthorizedKeys ?? [])], users: a.users,
+        bootMode: bootMode as BootMode, installDevice: bootMode === "disk" ? undefined : target.installDevice,
+        extraConfig: extra as CloudConfig | undefined, allowOverride: a.allowOverride,
+      })[0].text;
+    }));
+
+  const created: Record<string, TargetNode> = {};
+  const configs: Record<string, pulumi.Output<string>> = {};
+  const createOne = (s: Skeleton, plans: pulumi.Output<NodePlan[]>, dependsOn: pulumi.Resource[]) => {
+    const text = render(plans, s.name);
+    configs[s.name] = text;
+    created[s.name] = target.createNode(
+      { name: s.name, role: s.role, index: s.index, group: s.group, cloudConfig: text, configDigest: pulumi.unsecret(text.apply(configDigest)) },
+      { dependsOn },
+    );
+  };
+  const needsEndpoint = staticEndpoint === undefined ? sk.awaiting : new Set<string>();
+  for (const s of sk.nodes.filter((n) => !needsEndpoint.has(n.name))) createOne(s, plan, []);
+  if (needsEndpoint.size > 0) {
+    const firstNode = created[first.name];
+    const endpoint = firstNode.address.apply((addr) => {
+      if (!addr) throw new Error(`KairosCluster ${cluster}: ${first.name} has no address; the other nodes need it as their k3s endpoint`);
+      return addr;
+    });
+    const filled = pulumi.all([plan, endpoint]).apply(([ps, addr]) => fillEndpoint(ps, addr));
+    for (const s of sk.nodes.filter((n) => needsEndpoint.has(n.name))) createOne(s, filled, firstNode.ready);
+  }
+
+  const nodeList = sk.nodes.map((s) => created[s.name]);
+  const nodes = pulumi.all(nodeList.map((n) => pulumi.all([n.address, n.macAddress, n.domainName]).apply(([address, mac, dom]) => ({
+    name: n.name, role: n.role, address: address ?? "", macAddress: mac ?? "", domainName: dom ?? "",
+  }))));
+  const cloudConfigs = pulumi.secret(pulumi.all(configs));
+
+  let kubeconfig: pulumi.Output<string> = pulumi.secret("");
+  let apiEndpoint: pulumi.Output<string> = pulumi.output("");
+  let kubernetesProvider: k8s.Provider | undefined;
+  if (target.connects) {
+    const endpoint = mode === "p2p" ? undefined : (spec.vip ?? staticEndpoint ?? created[first.name].address);
+    const ready = new ClusterReady(`${name}-ready`, {
+      mode,
+      adminUser,
+      privateKey: secrets.sshPrivateKey,
+      nodes: pulumi.all(nodeList.map((n) => pulumi.all([n.address, n.sshPort, n.consoleLogFile]).apply(([address, port, log]) =>
+        ({ name: n.name, address: address ?? "", ...(port ? { port } : {}), ...(log ? { consoleLogFile: log } : {}) })))),
+      endpoint: endpoint as pulumi.Input<string> | undefined,
+      sshTimeoutSeconds: timeouts.sshSeconds,
+      readyTimeoutSeconds: timeouts.readySeconds,
+    }, { parent, dependsOn: nodeList.flatMap((n) => n.ready) });
+    kubeconfig = pulumi.secret(ready.kubeconfig);
+    apiEndpoint = ready.apiEndpoint;
+    kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent });
+  }
+  return {
+    nodes, apiEndpoint, kubeconfig, cloudConfigs, kubernetesProvider,
+    networkToken: pulumi.secret(secrets.networkToken), k3sToken: pulumi.secret(secrets.k3sToken),
+    sshPrivateKey: pulumi.secret(secrets.sshPrivateKey), sshPublicKey: secrets.sshPublicKey,
+  };
+}
