@@ -14,7 +14,8 @@ import type { NodeRole } from "../../../kairos/roles";
 import { ClusterSpecError, ENDPOINT_PLACEHOLDER, isHost } from "../../../kairos/roles/plan";
 import { NodeMedia } from "../../../providers/media/provider";
 import type { RoleIsoSpec } from "../../../providers/media/spec";
-import type { NodeTarget, ResolvedImage, TargetContext, TargetNode, TargetNodeSpec } from "./types";
+import type { ValidationIssue } from "../../../kairos/cloudconfig/model";
+import type { NodeTarget, ResolvedImage, TargetContext, TargetCounts, TargetNode, TargetNodeSpec } from "./types";
 
 export interface MediaTargetArgs {
   kind: "media";
@@ -63,17 +64,36 @@ export function assertEndpointKnown(nodeName: string, cloudConfig: string): void
   }
 }
 
-export function createMediaTarget(args: MediaTargetArgs, _image: ResolvedImage, ctx: TargetContext): NodeTarget {
-  const issues = [];
+const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v) ?? String(v));
+
+/**
+ * Every problem with the media target's args; with `counts`, also a missing `endpoint` where joining
+ * nodes need one (explicit mode: more than one server, or agents without `vip`, see kairos/roles).
+ */
+export function validateMediaTarget(args: MediaTargetArgs, counts?: TargetCounts & { vip?: string }): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
   if (typeof args.outputDir !== "string" || !args.outputDir.startsWith("/")) {
-    issues.push({ path: "target.outputDir", value: JSON.stringify(args.outputDir) ?? "undefined", expected: "an absolute directory path (e.g. /srv/kairos-media)" });
+    issues.push({ path: "target.outputDir", value: show(args.outputDir), expected: "an absolute directory path (e.g. /srv/kairos-media)" });
   }
   if (args.endpoint !== undefined && !isHost(args.endpoint)) {
-    issues.push({ path: "target.endpoint", value: JSON.stringify(args.endpoint), expected: "an IPv4 or IPv6 address or a DNS name, without scheme or port" });
+    issues.push({ path: "target.endpoint", value: show(args.endpoint), expected: "an IPv4 or IPv6 address or a DNS name, without scheme or port" });
   }
   if (args.isoImage !== undefined && (typeof args.isoImage?.imageRef !== "string" || args.isoImage.imageRef === "")) {
-    issues.push({ path: "target.isoImage.imageRef", value: JSON.stringify(args.isoImage?.imageRef) ?? "undefined", expected: "a local container image reference of a Kairos OS" });
+    issues.push({ path: "target.isoImage.imageRef", value: show(args.isoImage?.imageRef), expected: "a local container image reference of a Kairos OS" });
   }
+  if (counts && (counts.mode ?? "explicit") === "explicit" && args.endpoint === undefined && (counts.servers > 1 || (counts.agents > 0 && !counts.vip))) {
+    issues.push({
+      path: "target.endpoint",
+      value: "undefined",
+      expected: `the address the first server will have (an IP or DNS name): with ${counts.servers} server(s) and ${counts.agents} agent(s) nodes join it, and media cannot learn it (agents alone can use k3s.vip)`,
+    });
+  }
+  return issues;
+}
+
+/** Creates the media target (a TargetFactory). With `counts` (and the VIP) the endpoint rule is checked here. */
+export function createMediaTarget(args: MediaTargetArgs, _image: ResolvedImage, ctx: TargetContext, counts?: TargetCounts & { vip?: string }): NodeTarget {
+  const issues = validateMediaTarget(args, counts);
   if (issues.length > 0) throw new ClusterSpecError(issues, "media target");
   const rolesWithIso = new Set<NodeRole>();
   return {
