@@ -1,0 +1,218 @@
+/**
+ * L1: KairosCluster under Pulumi's mocks. The mocks answer the libvirt dynamic resources with
+ * plausible outputs (a DHCP address per domain, a content-addressed cidata volume name) and
+ * ClusterReady with a kubeconfig for the endpoint it was given. Asserts the resource graph, parents,
+ * secrets, outputs for 1 node, 3 servers + 2 agents with a VIP and 5 p2p nodes, that only joining
+ * nodes wait for the first server, that changing one node's config replaces only that node, and
+ * the bad-input table with exact messages.
+ */
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { generateNetworkToken } from "../../kairos/edgevpn";
+import type { KairosCluster as KairosClusterT, KairosClusterArgs } from "../../components/kairos-cluster";
+
+interface Registered { type: string; name: string; inputs: Record<string, any>; parent?: string }
+const registered: Registered[] = [];
+const T = (m: string, t: string) => `pulumi-nodejs:dynamic/${m}:${t}`;
+const NETWORK_TOKEN = generateNetworkToken();
+const FAKE_SECRETS = { networkToken: NETWORK_TOKEN, k3sToken: "k3s-mock-token-0123456789", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n-----END OPENSSH PRIVATE KEY-----\n", sshPublicKey: "ssh-ed25519 AAAAmockkey pulumi-kairos" };
+const SIG = "4dabf18193072939515e22adb298388d";
+const plain = (v: any): any => (v && typeof v === "object" && SIG in v ? v.value : v);
+/** Same node name, same lease: a re-run of a program sees the addresses it saw before. */
+const leases = new Map<string, string>();
+const leaseFor = (node: string) => {
+  if (!leases.has(node)) leases.set(node, `10.9.0.${10 + leases.size}`);
+  return leases.get(node)!;
+};
+
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+  switch (type) {
+    case T("kairos-secrets", "ClusterSecrets"):
+      return { ...inputs, ...FAKE_SECRETS };
+    case T("kairos-libvirt", "Network"):
+      return { ...inputs, name: inputs.name ?? `net-${inputs.cluster}`, bridge: "virbr9", owned: inputs.mode !== "existing" };
+    case T("kairos-libvirt", "BaseImageVolume"):
+      return { ...inputs, name: `base-${inputs.cluster}`, sha256: "ab".repeat(32), format: "raw", path: "/pool/base", capacityBytes: 1 << 30 };
+    case T("kairos-libvirt", "NodeDisk"):
+      return { ...inputs, name: `${inputs.node}-disk`, path: `/pool/${inputs.node}-disk`, capacityBytes: 1 << 30, backingPath: inputs.baseVolume ? "/pool/base" : "" };
+    case T("kairos-libvirt", "CidataVolume"): {
+      const sha = createHash("sha256").update(plain(inputs.userData)).digest("hex");
+      return { ...inputs, name: `${inputs.node}-cidata-${sha.slice(0, 8)}`, path: `/pool/${inputs.node}-cidata`, userDataSha256: sha };
+    }
+    case T("kairos-libvirt", "Domain"):
+      return { ...inputs, name: `test-${inputs.node}`, resolvedDomainType: "qemu", uuid: `uuid-${name}`, macAddress: "52:54:00:00:00:01", address: leaseFor(inputs.node), addressSource: "lease", serialLogFile: `/var/log/${name}.log` };
+    case T("kairos-readiness", "ClusterReady"): {
+      const host = inputs.endpoint || "10.9.0.99";
+      return { ...inputs, kubeconfig: `apiVersion: v1\nclusters:\n- cluster:\n    server: https://${host}:6443\n`, apiEndpoint: `https://${host}:6443`, hostKeys: {}, readyNodes: inputs.nodes.map((n: any) => n.name) };
+    }
+    default:
+      return inputs;
+  }
+}
+
+let KairosCluster: typeof KairosClusterT;
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks({
+    newResource(args) {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs, parent: (args as any).parent });
+      return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+    },
+    call: (args) => args.inputs,
+  }, "pulumi-kairos", "test", false);
+  ({ KairosCluster } = await import("../../components/kairos-cluster"));
+});
+
+const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+const monitorUrns = (): string[] => [...((pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> }).resources.keys())];
+const IMAGE = { kind: "disk" as const, path: "/images/kairos.raw" };
+const LIBVIRT = { kind: "libvirt" as const, network: { kind: "create" as const, mode: "isolated" as const, cidr: "10.9.0.0/24" }, domainType: "qemu" as const };
+const of = (cluster: string, type: string) => registered.filter((r) => r.type === type && (r.inputs.cluster === cluster || r.name.startsWith(cluster)));
+
+/** Waits until every output of the cluster resolved (so every resource was registered). */
+async function settle(c: KairosClusterT) {
+  return { nodes: await value(c.nodes), kubeconfig: await value(c.kubeconfig), apiEndpoint: await value(c.apiEndpoint), cloudConfigs: await value(c.cloudConfigs) };
+}
+
+describe("KairosCluster on libvirt (L1, mocks)", () => {
+  it("1 server: secrets, base volume, network, disk + cidata + domain, readiness and a k8s provider, all under the component", async () => {
+    const c = new KairosCluster("one", { image: IMAGE, target: LIBVIRT });
+    const out = await settle(c);
+    await value(c.kubernetesProvider!.urn);
+    expect(out.nodes).toEqual([{ name: "one-server-0", role: "server", address: expect.stringMatching(/^10\.9\.0\./), macAddress: "52:54:00:00:00:01", domainName: "test-one-server-0" }]);
+    const urns = monitorUrns().filter((u) => u.includes("::one"));
+    const comp = "urn:pulumi:test::pulumi-kairos::kairos:index:KairosCluster";
+    expect(urns).toEqual(expect.arrayContaining([
+      `${comp}::one`,
+      `${comp}$kairos:index:ClusterSecrets::one-secrets`,
+      `${comp}$${T("kairos-libvirt", "BaseImageVolume")}::one-base`,
+      `${comp}$${T("kairos-libvirt", "Network")}::one-network`,
+      `${comp}$${T("kairos-libvirt", "NodeDisk")}::one-server-0-disk`,
+      `${comp}$${T("kairos-libvirt", "CidataVolume")}::one-server-0-cidata`,
+      `${comp}$${T("kairos-libvirt", "Domain")}::one-server-0`,
+      `${comp}$${T("kairos-readiness", "ClusterReady")}::one-ready`,
+      `${comp}$pulumi:providers:kubernetes::one-k8s`,
+    ]));
+    expect(out.apiEndpoint).toBe(`https://${out.nodes[0].address}:6443`);
+    expect(out.kubeconfig).toContain(`server: https://${out.nodes[0].address}:6443`);
+    expect(out.cloudConfigs["one-server-0"]).toMatch(/^#cloud-config\n/);
+    expect(out.cloudConfigs["one-server-0"]).toContain("ssh-ed25519 AAAAmockkey pulumi-kairos");
+    expect(out.cloudConfigs["one-server-0"]).not.toContain("install:"); // disk image: no installer
+    const dom = of("one", T("kairos-libvirt", "Domain"))[0].inputs;
+    expect(dom).toMatchObject({ vcpus: 2, memoryMiB: 4096, firmware: "bios", domainType: "qemu", uri: "qemu:///system", pool: "default", network: "net-one", diskVolume: "one-server-0-disk" });
+    expect(dom.installIsoVolume).toBeUndefined();
+    expect(of("one", T("kairos-libvirt", "NodeDisk"))[0].inputs).toMatchObject({ baseVolume: "base-one", sizeGiB: 40 });
+    expect(of("one", T("kairos-libvirt", "Network"))[0].inputs).toMatchObject({ mode: "isolated", cidr: "10.9.0.0/24" });
+  });
+
+  it("keeps tokens, key, kubeconfig and cloud-configs secret, and sends user-data to the cidata volume as a secret", async () => {
+    const c = new KairosCluster("sec", { image: IMAGE, target: LIBVIRT });
+    await settle(c);
+    for (const o of [c.kubeconfig, c.k3sToken, c.networkToken, c.sshPrivateKey, c.cloudConfigs]) expect(await pulumi.isSecret(o)).toBe(true);
+    expect(await pulumi.isSecret(c.sshPublicKey)).toBe(false);
+    expect(await pulumi.isSecret(c.nodes)).toBe(false);
+    expect(of("sec", T("kairos-libvirt", "CidataVolume"))[0].inputs.userData[SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
+    expect(of("sec", T("kairos-readiness", "ClusterReady"))[0].inputs.privateKey[SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
+  });
+
+  it("3 servers + 2 agents with a VIP: cluster-init on the first, joining servers get its address, agents the VIP, no placeholder left", async () => {
+    const c = new KairosCluster("ha", { image: IMAGE, target: LIBVIRT, servers: 3, agents: 2, k3s: { vip: "10.9.0.250" } });
+    const out = await settle(c);
+    expect(out.nodes.map((n) => `${n.name}:${n.role}`)).toEqual(["ha-server-0:init", "ha-server-1:server", "ha-server-2:server", "ha-agent-0:agent", "ha-agent-1:agent"]);
+    const first = out.nodes[0].address;
+    expect(out.cloudConfigs["ha-server-0"]).toContain("--cluster-init");
+    expect(out.cloudConfigs["ha-server-1"]).toContain(`--server=https://${first}:6443`);
+    expect(out.cloudConfigs["ha-agent-0"]).toContain("https://10.9.0.250:6443");
+    expect(out.cloudConfigs["ha-agent-0"]).not.toContain(first);
+    expect(out.cloudConfigs["ha-server-0"]).toContain("--tls-san=10.9.0.250");
+    expect(out.apiEndpoint).toBe("https://10.9.0.250:6443");
+    for (const cfg of Object.values(out.cloudConfigs)) expect(cfg).not.toContain("endpoint.kairos.invalid");
+    const ready = of("ha", T("kairos-readiness", "ClusterReady"))[0].inputs;
+    expect(ready.endpoint).toBe("10.9.0.250");
+    expect(ready.mode).toBe("explicit");
+    expect(ready.nodes.map((n: any) => n.name)).toEqual(out.nodes.map((n) => n.name));
+    expect(ready.nodes[0].consoleLogFile).toBe("/var/log/ha-server-0.log");
+  });
+
+  it("p2p with 5 nodes: every node gets the same p2p block, nobody waits for an endpoint, readiness in p2p mode", async () => {
+    const c = new KairosCluster("pp", { image: IMAGE, target: LIBVIRT, servers: 3, agents: 2, p2p: { enabled: true } });
+    const out = await settle(c);
+    expect(out.nodes.map((n) => `${n.name}:${n.role}`)).toEqual([0, 1, 2, 3, 4].map((i) => `pp-node-${i}:auto`));
+    for (const n of out.nodes) {
+      expect(out.cloudConfigs[n.name]).toContain("network_token:");
+      expect(out.cloudConfigs[n.name]).toContain("network_id: pp");
+      expect(out.cloudConfigs[n.name]).toMatch(/master_nodes: 2/);
+    }
+    const ready = of("pp", T("kairos-readiness", "ClusterReady"))[0].inputs;
+    expect(ready.mode).toBe("p2p");
+    expect(ready.endpoint).toBeUndefined();
+  });
+
+  it("ISO image: an empty disk per node, the ISO as install cdrom, and an install block", async () => {
+    const c = new KairosCluster("iso", { image: { kind: "iso", path: "/images/kairos.iso" }, target: LIBVIRT });
+    const out = await settle(c);
+    expect(of("iso", T("kairos-libvirt", "NodeDisk"))[0].inputs.baseVolume).toBeUndefined();
+    expect(of("iso", T("kairos-libvirt", "Domain"))[0].inputs.installIsoVolume).toBe("base-iso");
+    expect(out.cloudConfigs["iso-server-0"]).toMatch(/install:\n {2}auto: true\n {2}device: auto\n {2}reboot: true/);
+  });
+
+  it("accepts KairosImage.clusterImage()'s Output as image", async () => {
+    const img = pulumi.output({ kind: "disk" as const, path: "/images/built.qcow2", format: "qcow2" as const });
+    const out = await settle(new KairosCluster("out", { image: img, target: LIBVIRT }));
+    expect(out.nodes).toHaveLength(1);
+    expect(of("out", T("kairos-libvirt", "BaseImageVolume"))[0].inputs.source).toEqual({ kind: "file", path: "/images/built.qcow2" });
+  });
+
+  it("changing one node's extra config changes only that node's cidata volume (so only it is replaced)", async () => {
+    const base: KairosClusterArgs = { image: IMAGE, target: LIBVIRT, servers: 1, agents: 2, secrets: { rotate: "fixed" } };
+    const a = await settle(new KairosCluster("rp", { ...base, clusterName: "rp", nodeExtraConfig: { "rp-agent-1": { runcmd: ["echo a"] } } }));
+    const b = await settle(new KairosCluster("rq", { ...base, clusterName: "rp", nodeExtraConfig: { "rp-agent-1": { runcmd: ["echo b"] } } }));
+    const digests = (cfg: Record<string, string>) => Object.fromEntries(Object.entries(cfg).map(([k, v]) => [k, createHash("sha256").update(v).digest("hex")]));
+    const da = digests(a.cloudConfigs), db = digests(b.cloudConfigs);
+    expect(Object.keys(da)).toEqual(["rp-server-0", "rp-agent-0", "rp-agent-1"]);
+    expect(db["rp-server-0"]).toBe(da["rp-server-0"]);
+    expect(db["rp-agent-0"]).toBe(da["rp-agent-0"]);
+    expect(db["rp-agent-1"]).not.toBe(da["rp-agent-1"]);
+    // The cidata volume's userData is what the provider diffs (content-addressed names).
+    const cidata = registered.filter((x) => x.type === T("kairos-libvirt", "CidataVolume") && x.inputs.node === "rp-agent-1").map((x) => plain(x.inputs.userData));
+    expect(cidata).toHaveLength(2);
+    expect(cidata[0]).not.toBe(cidata[1]);
+  });
+});
+
+describe("KairosCluster bad input (L1)", () => {
+  const ok: KairosClusterArgs = { image: IMAGE, target: LIBVIRT };
+  test.each<[string, Partial<KairosClusterArgs> & Record<string, unknown>, string]>([
+    ["even servers", { servers: 2 }, "servers: 2 is not valid; expected an odd number (1, 3, 5, ...): embedded etcd needs a majority; use 1 or 3"],
+    ["negative agents", { agents: -1 }, "agents: -1 is not valid; expected a whole number from 0 to 10000"],
+    ["image kind", { image: { kind: "vmdk" as never, path: "/x" } }, 'image.kind: "vmdk" is not valid; expected "disk" (pre-installed raw/qcow2) or "iso" (live ISO that installs)'],
+    ["image path and url", { image: { kind: "disk", path: "/x", url: "https://e.x/i", sha256: "a".repeat(64) } }, 'image.path: "/x" is not valid; expected exactly one of image.path (local file) and image.url'],
+    ["url without sha", { image: { kind: "disk", url: "https://e.x/i" } }, "image.sha256: undefined is not valid; expected the 64-hex SHA-256 of the file at image.url"],
+    ["vip", { k3s: { vip: "not-an-ip" } }, 'k3s.vip: "not-an-ip" is not valid; expected an IPv4 or IPv6 address (kube-vip announces it)'],
+    ["owned k3s arg", { k3s: { args: ["--cluster-init"] } }, 'k3s.args[0]: "--cluster-init" is not valid; expected no --cluster-init: the planner sets --cluster-init, --server and the token from servers, endpoint and k3sToken'],
+    ["target kind", { target: { kind: "vsphere" } as never }, 'target.kind: "vsphere" is not valid; expected "libvirt" or "ssh"'],
+    ["memory", { target: { ...LIBVIRT, memoryMiB: 0 } }, "target.memoryMiB: 0 is not valid; expected a whole number of MiB from 128 to 4194304"],
+    ["cidr", { target: { ...LIBVIRT, network: { kind: "create", mode: "isolated", cidr: "10.9.0.0" } } }, 'target.network.cidr: "10.9.0.0" is not valid; expected an IPv4 subnet from /8 to /29, e.g. "10.77.0.0/24"'],
+    ["network mode", { target: { ...LIBVIRT, network: { kind: "create", mode: "bridge" as never, cidr: "10.9.0.0/24" } } }, 'target.network.mode: "bridge" is not valid; expected "nat" or "isolated"'],
+    ["timeout", { timeouts: { sshSeconds: 0 } }, "timeouts.sshSeconds: 0 is not valid; expected a number of seconds from 1 to 86400"],
+    ["admin user", { adminUser: "root" }, 'adminUser: "root" is not valid; expected a Linux user name other than "root" and "kairos"'],
+    ["p2p with vip", { p2p: { enabled: true }, k3s: { vip: "10.0.0.5" } }, 'k3s.vip: "10.0.0.5" is not valid; expected unset in p2p mode (set p2p.haMasterNodes; Kairos\' p2p HA manages the API)'],
+    ["unknown node override", { nodeExtraConfig: { "bad-agent-9": {} } }, 'nodeExtraConfig.bad-agent-9: {...} is not valid; expected a node name of this cluster (bad-server-0)'],
+  ])("%s", (_t, patch, line) => {
+    expect(() => new KairosCluster("bad", { ...ok, ...patch } as KairosClusterArgs)).toThrow(`  - ${line}`);
+  });
+
+  it("reports every problem at once, one per line", () => {
+    try {
+      new KairosCluster("Bad_Name", { image: { kind: "disk" } as never, target: { ...LIBVIRT, vcpus: 0 }, servers: 4 });
+      throw new Error("expected a failure");
+    } catch (e) {
+      const m = (e as Error).message;
+      expect(m).toContain("KairosCluster Bad_Name: invalid arguments (4 problems)");
+      expect(m).toContain('  - clusterName: "Bad_Name" is not valid;');
+      expect(m).toContain("  - image.path: undefined is not valid;");
+      expect(m).toContain("  - servers: 4 is not valid;");
+      expect(m).toContain("  - target.vcpus: 0 is not valid; expected a whole number of vCPUs from 1 to 256");
+    }
+  });
+});
