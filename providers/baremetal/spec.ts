@@ -2,8 +2,8 @@
  * Inputs of the bare-metal node resource, their defaults and validation, and the diff rule. Pure:
  * the dynamic provider's `check` and `diff` call these, the driver consumes the result.
  */
-import { createHash } from "crypto";
 import { isIP } from "net";
+import { configDigest } from "../../kairos/cluster-config";
 import type { ValidationIssue } from "../../kairos/cloudconfig/model";
 import { INSTALL_DEVICE_PATTERN } from "../../kairos/scripts";
 import { parseHostKey } from "../ssh/hostkey";
@@ -135,9 +135,8 @@ export function formatIssue(i: ValidationIssue): string {
   return `${i.path}: ${i.value} is not valid; expected ${i.expected}`;
 }
 
-export function configDigest(cloudConfig: string): string {
-  return createHash("sha256").update(cloudConfig, "utf8").digest("hex");
-}
+// The one digest of a rendered config, shared with the cluster composition; re-exported for callers.
+export { configDigest };
 
 export interface DiffDecision {
   changes: boolean;
