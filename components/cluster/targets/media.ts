@@ -31,8 +31,8 @@ export interface MediaTargetArgs {
    * `imageRef`), read through the engine's socket. @default - no installer ISOs, only seed ISOs
    */
   isoImage?: {
-    /** Local image reference, e.g. `kairos-custom/ubuntu:24.04-core-amd64-generic-v3.6.0`. */
-    imageRef: string;
+    /** Local image reference, e.g. `kairos-custom/ubuntu:24.04-core-amd64-generic-v3.6.0`, or `KairosImage.imageRef`. */
+    imageRef: pulumi.Input<string>;
     /** @default "docker" */
     engine?: "docker" | "podman";
     /** Engine CLI path. @default - `engine` from PATH */
@@ -78,7 +78,8 @@ export function validateMediaTarget(args: MediaTargetArgs, counts?: TargetCounts
   if (args.endpoint !== undefined && !isHost(args.endpoint)) {
     issues.push({ path: "target.endpoint", value: show(args.endpoint), expected: "an IPv4 or IPv6 address or a DNS name, without scheme or port" });
   }
-  if (args.isoImage !== undefined && (typeof args.isoImage?.imageRef !== "string" || args.isoImage.imageRef === "")) {
+  const ref = args.isoImage?.imageRef;
+  if (args.isoImage !== undefined && !pulumi.Output.isInstance(ref) && !(ref instanceof Promise) && (typeof ref !== "string" || ref === "")) {
     issues.push({ path: "target.isoImage.imageRef", value: show(args.isoImage?.imageRef), expected: "a local container image reference of a Kairos OS" });
   }
   if (counts && (counts.mode ?? "explicit") === "explicit" && args.endpoint === undefined && (counts.servers > 1 || (counts.agents > 0 && !counts.vip))) {
@@ -105,10 +106,10 @@ export function createMediaTarget(args: MediaTargetArgs, _image: ResolvedImage, 
       return group === "server" && index === 0 ? args.endpoint : undefined;
     },
     createNode(spec: TargetNodeSpec, opts: { dependsOn: pulumi.Resource[] }): TargetNode {
-      let roleIso: RoleIsoSpec | undefined;
+      let roleIso: pulumi.Output<RoleIsoSpec> | undefined;
       if (args.isoImage && !rolesWithIso.has(spec.role)) {
         rolesWithIso.add(spec.role); // the first node of each role carries the role's ISO
-        roleIso = { ...args.isoImage, name: roleIsoName(ctx.cluster, spec.role) };
+        roleIso = pulumi.output({ ...args.isoImage, name: roleIsoName(ctx.cluster, spec.role) }) as pulumi.Output<RoleIsoSpec>;
       }
       const cloudConfig = spec.cloudConfig.apply((text) => {
         assertEndpointKnown(spec.name, text);
