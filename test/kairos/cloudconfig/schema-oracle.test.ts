@@ -11,6 +11,7 @@ import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import { renderCloudConfig } from "../../../kairos/cloudconfig/render";
 import { validateCloudConfig } from "../../../kairos/cloudconfig/validate";
 import type { CloudConfig } from "../../../kairos/cloudconfig/model";
+import { NETWORK_TOKEN } from "./network-token.fixture";
 
 /** CI places shared/ beside the clone: <repo>/../shared. */
 const SCHEMA_PATH = path.resolve(__dirname, "../../..", "..", "shared", "kairos-config-schema.json");
@@ -35,19 +36,6 @@ function asNodeReadsIt(config: CloudConfig): unknown {
 function schemaErrors(config: CloudConfig): ErrorObject[] {
   return schemaValidate(asNodeReadsIt(config)) ? [] : [...(schemaValidate.errors ?? [])];
 }
-
-const NETWORK_TOKEN = Buffer.from(
-  yaml.dump({
-    otp: {
-      dht: { interval: 9000, key: "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v", length: 43 },
-      crypto: { interval: 9000, key: "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2H1g0F9e", length: 43 },
-    },
-    room: "roomRoomRoomRoomRoomRoomRoomRoomRoomRoomRoo",
-    rendezvous: "rendezvousRendezvousRendezvousRendezvousRe",
-    mdns: "mdnsMdnsMdnsMdnsMdnsMdnsMdnsMdnsMdnsMdnsMdn",
-    max_message_size: 20971520,
-  }),
-).toString("base64");
 
 const admin = { name: "ops", groups: ["admin"], lock_passwd: true, ssh_authorized_keys: ["github:ops-team"] };
 
