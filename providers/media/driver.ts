@@ -1,8 +1,9 @@
 /**
  * Node media driver: writes a node's NoCloud seed ISO (`<node>-cidata.iso`, providers/cidata.ts)
- * and, when asked, its role's zero-touch installer ISO, made by AuroraBoot `build-iso
- * --cloud-config` through the container engine (kairos/image/auroraboot.ts; AuroraBoot puts the
- * config at the ISO root as `config.yaml`, KAIROS.md §7.3). Knows nothing of Pulumi.
+ * and, when asked, its role's zero-touch installer ISO with the config at the ISO root as
+ * `config.yaml` (KAIROS.md §7.3): remastered from a Kairos ISO with xorriso, or made by AuroraBoot
+ * `build-iso --cloud-config` through the container engine (kairos/image/auroraboot.ts); see
+ * RoleIsoSpec. Knows nothing of Pulumi.
  *
  * Files: the output directory is kept 0700 and every file written 0600; the role config is a 0600
  * file in a private work directory, mounted read-only, never on the command line, and the work
@@ -42,13 +43,24 @@ async function describe(file: string, kind: MediaFile["kind"]): Promise<MediaFil
   return { path: file, kind, sha256: await fileSha256(file), size: fs.statSync(file).size };
 }
 
+/** The ISO path where Kairos' live system finds an embedded config (`/run/initramfs/live/config.yaml`, KAIROS.md §7.3). */
+export const EMBEDDED_CONFIG_PATH = "/config.yaml";
+
+/**
+ * Pure: xorriso argv adding the config to a copy of `baseIso`, boot records replayed so the result
+ * boots like the original (mirrors AuroraBoot `pkg/ops/iso.go` InjectISO).
+ */
+export function remasterArgv(baseIso: string, outIso: string, cloudConfigFile: string): string[] {
+  return ["xorriso", "-indev", baseIso, "-outdev", outIso, "-map", cloudConfigFile, EMBEDDED_CONFIG_PATH, "-boot_image", "any", "replay", "-end"];
+}
+
 /** Pure: the AuroraBoot argv for a role ISO (the config is the mounted file, not text). */
 export function roleIsoArgv(r: RoleIsoSpec, outDir: string, cloudConfigFile: string): string[] {
   const engine = r.engine ?? "docker";
   const spec = { auroraBootImage: r.auroraBootImage ?? DEFAULT_AURORABOOT_IMAGE, arch: r.arch ?? "amd64" } as ImageSpec;
   return buildIsoArgv(spec, {
     engineBinary: r.engineBinary ?? engine,
-    imageRef: r.imageRef,
+    imageRef: r.imageRef ?? "",
     outputDir: outDir,
     cloudConfigFile,
     engineSocket: r.engineSocket ?? ENGINE_SOCKET[engine],
@@ -67,10 +79,17 @@ async function writeRoleIso(outputDir: string, r: RoleIsoSpec, nodeConfig: strin
     ensurePrivateDir(out);
     const file = path.join(secretDir, "cloud-config.yaml");
     fs.writeFileSync(file, config, { mode: 0o600 });
-    log(`media: building ${r.name}.iso with AuroraBoot from ${r.imageRef}...`);
-    await run(roleIsoArgv(r, out, file), { timeoutMs: r.timeoutMs ?? 3_600_000, installHint: ENGINE_HINT, redact: [config, nodeConfig] });
     const built = path.join(out, `${ISO_NAME}.iso`);
-    if (!fs.existsSync(built)) throw new Error(`media: AuroraBoot finished but wrote no ${ISO_NAME}.iso for roleIso ${JSON.stringify(r.name)}`);
+    const redact = [config, nodeConfig];
+    if (r.isoPath !== undefined) {
+      if (!fs.existsSync(r.isoPath)) throw new Error(`roleIso.isoPath: ${JSON.stringify(r.isoPath)} does not exist; expected a Kairos ISO file`);
+      log(`media: writing ${r.name}.iso from ${r.isoPath} with the role config embedded...`);
+      await run(remasterArgv(r.isoPath, built, file), { timeoutMs: r.timeoutMs ?? 600_000, installHint: "apt-get install xorriso", redact });
+    } else {
+      log(`media: building ${r.name}.iso with AuroraBoot from ${r.imageRef}...`);
+      await run(roleIsoArgv(r, out, file), { timeoutMs: r.timeoutMs ?? 3_600_000, installHint: ENGINE_HINT, redact });
+    }
+    if (!fs.existsSync(built)) throw new Error(`media: the ISO build finished but wrote no ${ISO_NAME}.iso for roleIso ${JSON.stringify(r.name)}`);
     // AuroraBoot may run as root and leave a root-owned 0644 file: copy into our own 0600 file.
     copyPrivate(built, roleIsoPath(outputDir, r));
   } finally {

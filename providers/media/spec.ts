@@ -7,12 +7,20 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import type { ValidationIssue } from "../../kairos/cloudconfig/model";
 
-/** A zero-touch installer ISO for a role, built by AuroraBoot `build-iso --cloud-config` (KAIROS.md §7.3). */
+/**
+ * A zero-touch installer ISO for a role: the role's config embedded as `config.yaml` at the ISO
+ * root, where AuroraBoot puts it (KAIROS.md §7.3). Made one of two ways (exactly one of `isoPath`,
+ * `imageRef`): from an existing Kairos ISO, remastered with xorriso as AuroraBoot's own `InjectISO`
+ * does (AuroraBoot `pkg/ops/iso.go`: `xorriso -indev <iso> -outdev <new> -map ... -boot_image any
+ * replay`); or from a Kairos container image with AuroraBoot `build-iso --cloud-config`.
+ */
 export interface RoleIsoSpec {
   /** File name without `.iso`, e.g. `demo-agent`: the ISO is `<outputDir>/<name>.iso`. */
   name: string;
+  /** Absolute path of a Kairos live ISO (e.g. a KairosImage `iso` artifact) to remaster. */
+  isoPath?: string;
   /** Local container image of the Kairos OS (e.g. KairosImage's `imageRef`), read from the engine as `docker:<ref>`. */
-  imageRef: string;
+  imageRef?: string;
   /** Container engine. @default "docker" */
   engine?: "docker" | "podman";
   /** Engine CLI path. @default - `engine` from PATH */
@@ -100,7 +108,9 @@ export function checkInputs(i: Partial<NodeMediaInputs>): ValidationIssue[] {
     if (typeof r !== "object" || r === null) add("roleIso", r, "an object with name and imageRef");
     else {
       if (!unknown(r.name) && (typeof r.name !== "string" || !FILE_NAME.test(r.name))) add("roleIso.name", r.name, "a file name of [A-Za-z0-9._-]");
-      if (!unknown(r.imageRef) && (typeof r.imageRef !== "string" || !IMAGE_REF.test(r.imageRef))) add("roleIso.imageRef", r.imageRef, "a local container image reference (e.g. kairos-custom/ubuntu:24.04-core)");
+      if ((r.isoPath === undefined) === (r.imageRef === undefined)) add("roleIso.isoPath", r.isoPath, "exactly one of roleIso.isoPath (a Kairos ISO file) and roleIso.imageRef (a Kairos container image)");
+      if (r.isoPath !== undefined && !unknown(r.isoPath) && (typeof r.isoPath !== "string" || !path.isAbsolute(r.isoPath))) add("roleIso.isoPath", r.isoPath, "an absolute path of a Kairos ISO file");
+      if (r.imageRef !== undefined && !unknown(r.imageRef) && (typeof r.imageRef !== "string" || !IMAGE_REF.test(r.imageRef))) add("roleIso.imageRef", r.imageRef, "a local container image reference (e.g. kairos-custom/ubuntu:24.04-core)");
       if (r.engine !== undefined && r.engine !== "docker" && r.engine !== "podman") add("roleIso.engine", r.engine, '"docker" or "podman"');
       if (r.arch !== undefined && r.arch !== "amd64" && r.arch !== "arm64") add("roleIso.arch", r.arch, '"amd64" or "arm64"');
       if (r.timeoutMs !== undefined && (!Number.isInteger(r.timeoutMs) || r.timeoutMs < 1000)) add("roleIso.timeoutMs", r.timeoutMs, "an integer number of milliseconds, at least 1000");

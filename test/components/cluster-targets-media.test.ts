@@ -77,8 +77,10 @@ describe("media target validation", () => {
       ["target.endpoint: undefined is not valid; expected the address the first server will have (an IP or DNS name): with 3 server(s) and 0 agent(s) nodes join it, and media cannot learn it (agents alone can use k3s.vip)"]],
     ["agents without an endpoint or VIP", { kind: "media", outputDir: "/m" }, { servers: 1, agents: 2 },
       ["target.endpoint: undefined is not valid; expected the address the first server will have (an IP or DNS name): with 1 server(s) and 2 agent(s) nodes join it, and media cannot learn it (agents alone can use k3s.vip)"]],
-    ["an isoImage without imageRef", { kind: "media", outputDir: "/m", isoImage: {} as MediaTargetArgs["isoImage"] }, undefined,
-      ["target.isoImage.imageRef: undefined is not valid; expected a local container image reference of a Kairos OS"]],
+    ["an isoImage with neither source", { kind: "media", outputDir: "/m", isoImage: {} }, undefined,
+      ["target.isoImage: neither isoPath nor imageRef is not valid; expected exactly one of isoPath (a Kairos ISO file) and imageRef (a Kairos container image)"]],
+    ["an isoImage with a relative ISO path", { kind: "media", outputDir: "/m", isoImage: { isoPath: "kairos.iso" } }, undefined,
+      ['target.isoImage.isoPath: "kairos.iso" is not valid; expected an absolute path of a Kairos ISO file']],
   ])("%s is named with its field, value and what is accepted", (_t, args, c, messages) => {
     expect(fmt(args, c)).toEqual(messages);
   });

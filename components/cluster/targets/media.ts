@@ -2,8 +2,9 @@
  * The `media` target: no connection at all. Per node, a NoCloud seed ISO `<outputDir>/<node>-cidata.iso`
  * (label `cidata`, `user-data` = the node's config, `meta-data`) to put beside a stock Kairos ISO on a
  * USB stick or as virtual media; and, when `isoImage` is given, per role a zero-touch installer ISO
- * `<outputDir>/<cluster>-<role>.iso` with the role's config embedded (AuroraBoot `build-iso
- * --cloud-config`), so a machine booted from it installs itself (KAIROS.md §8.1 "Zero-touch").
+ * `<outputDir>/<cluster>-<role>.iso` with the role's config embedded as `config.yaml` (a Kairos ISO
+ * remastered with xorriso, or AuroraBoot `build-iso --cloud-config` from a container image), so a
+ * machine booted from it installs itself (KAIROS.md §8.1 "Zero-touch").
  *
  * Nothing reports an address back, so joining nodes need the first server's address before anything
  * boots: give `endpoint` (the address the first server will have, e.g. a DHCP reservation) for an
@@ -27,21 +28,25 @@ export interface MediaTargetArgs {
    */
   endpoint?: string;
   /**
-   * Kairos OS container image to build per-role installer ISOs from (e.g. KairosImage's local
-   * `imageRef`), read through the engine's socket. @default - no installer ISOs, only seed ISOs
+   * Source of per-role zero-touch installer ISOs (the role's config embedded as `config.yaml`).
+   * Exactly one of `isoPath` (a Kairos live ISO, remastered with xorriso) and `imageRef` (a Kairos
+   * container image, built with AuroraBoot `build-iso` through docker/podman).
+   * @default - no installer ISOs, only seed ISOs
    */
   isoImage?: {
+    /** Absolute path of a Kairos live ISO, e.g. a KairosImage `iso` artifact's path. */
+    isoPath?: pulumi.Input<string>;
     /** Local image reference, e.g. `kairos-custom/ubuntu:24.04-core-amd64-generic-v3.6.0`, or `KairosImage.imageRef`. */
-    imageRef: pulumi.Input<string>;
-    /** @default "docker" */
+    imageRef?: pulumi.Input<string>;
+    /** With imageRef. @default "docker" */
     engine?: "docker" | "podman";
-    /** Engine CLI path. @default - `engine` from PATH */
+    /** With imageRef: engine CLI path. @default - `engine` from PATH */
     engineBinary?: string;
-    /** Engine API socket. @default - the engine's default socket */
+    /** With imageRef: engine API socket. @default - the engine's default socket */
     engineSocket?: string;
-    /** @default - kairos/image DEFAULT_AURORABOOT_IMAGE */
+    /** With imageRef. @default - kairos/image DEFAULT_AURORABOOT_IMAGE */
     auroraBootImage?: string;
-    /** @default "amd64" */
+    /** With imageRef. @default "amd64" */
     arch?: "amd64" | "arm64";
   };
   /** Install disk written into the configs: "auto" or a device path. @default "auto" */
@@ -78,9 +83,18 @@ export function validateMediaTarget(args: MediaTargetArgs, counts?: TargetCounts
   if (args.endpoint !== undefined && !isHost(args.endpoint)) {
     issues.push({ path: "target.endpoint", value: show(args.endpoint), expected: "an IPv4 or IPv6 address or a DNS name, without scheme or port" });
   }
-  const ref = args.isoImage?.imageRef;
-  if (args.isoImage !== undefined && !pulumi.Output.isInstance(ref) && !(ref instanceof Promise) && (typeof ref !== "string" || ref === "")) {
-    issues.push({ path: "target.isoImage.imageRef", value: show(args.isoImage?.imageRef), expected: "a local container image reference of a Kairos OS" });
+  const iso = args.isoImage;
+  if (iso !== undefined) {
+    const known = (v: unknown) => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+    if ((iso.isoPath === undefined) === (iso.imageRef === undefined)) {
+      issues.push({ path: "target.isoImage", value: iso.isoPath === undefined ? "neither isoPath nor imageRef" : "both isoPath and imageRef", expected: "exactly one of isoPath (a Kairos ISO file) and imageRef (a Kairos container image)" });
+    }
+    if (iso.isoPath !== undefined && known(iso.isoPath) && (typeof iso.isoPath !== "string" || !iso.isoPath.startsWith("/"))) {
+      issues.push({ path: "target.isoImage.isoPath", value: show(iso.isoPath), expected: "an absolute path of a Kairos ISO file" });
+    }
+    if (iso.imageRef !== undefined && known(iso.imageRef) && (typeof iso.imageRef !== "string" || iso.imageRef === "")) {
+      issues.push({ path: "target.isoImage.imageRef", value: show(iso.imageRef), expected: "a local container image reference of a Kairos OS" });
+    }
   }
   if (counts && (counts.mode ?? "explicit") === "explicit" && args.endpoint === undefined && (counts.servers > 1 || (counts.agents > 0 && !counts.vip))) {
     issues.push({

@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkNodeMedia, removeNodeMedia, roleIsoArgv, writeNodeMedia } from "../../../providers/media/driver";
+import { execFileSync } from "child_process";
+import { checkNodeMedia, remasterArgv, removeNodeMedia, roleIsoArgv, writeNodeMedia } from "../../../providers/media/driver";
 import { checkInputs, formatIssue, roleCloudConfig, type NodeMediaInputs } from "../../../providers/media/spec";
 import { readIso, requireXorriso } from "./iso-read";
 
@@ -135,6 +136,50 @@ describe("role ISO through AuroraBoot (recording stand-in engine)", () => {
   });
 });
 
+describe("role ISO remastered from a Kairos ISO (real xorriso)", () => {
+  /** A small bootable stand-in for a Kairos live ISO: El Torito no-emulation boot image, label KAIROS. */
+  function baseIso(): string {
+    const dir = path.join(root, "base-tree");
+    fs.mkdirSync(path.join(dir, "boot"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "boot", "boot.img"), Buffer.alloc(4096));
+    fs.writeFileSync(path.join(dir, "README.txt"), "stand-in for a Kairos live ISO\n");
+    const iso = path.join(root, "base.iso");
+    execFileSync("xorriso", ["-as", "mkisofs", "-quiet", "-V", "KAIROS", "-b", "boot/boot.img", "-no-emul-boot", "-boot-load-size", "4", "-o", iso, dir], { stdio: "ignore" });
+    return iso;
+  }
+  const elTorito = (iso: string) => execFileSync("xorriso", ["-indev", iso, "-report_el_torito", "plain"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+    .split("\n").filter((l) => l.startsWith("El Torito boot img") || l.startsWith("El Torito img path"))
+    .map((l) => l.replace(/\s+\d+$/, "")).join("\n"); // the boot image's LBA moves in the copy
+
+  test("the copy keeps the base's files, label and boot record, and adds config.yaml (0600) with the role config", async () => {
+    const base = baseIso();
+    const baseSha = execFileSync("sha256sum", [base], { encoding: "utf8" });
+    const files = await writeNodeMedia(inputs("remaster", { roleIso: { name: "demo-agent", isoPath: base } }));
+    const iso = path.join(root, "remaster", "demo-agent.iso");
+    expect(files.map((f) => [f.path, f.kind])).toEqual([[path.join(root, "remaster", "demo-agent-0-cidata.iso"), "cidata"], [iso, "role-iso"]]);
+    expect(mode(iso)).toBe(0o600);
+    const back = readIso(iso);
+    expect(back.volumeId).toBe("KAIROS");
+    expect(back.files["README.txt"]).toBe("stand-in for a Kairos live ISO\n");
+    expect(back.files["config.yaml"]).toBe(roleCloudConfig(CONFIG));
+    expect(back.modes["config.yaml"]).toBe("-rw-------");
+    expect(elTorito(iso)).toBe(elTorito(base));
+    expect(elTorito(iso)).toMatch(/El Torito img path :\s+1\s+\/boot\/boot\.img/);
+    expect(execFileSync("sha256sum", [base], { encoding: "utf8" })).toBe(baseSha); // the base is untouched
+    expect(fs.readdirSync(path.join(root, "remaster")).sort()).toEqual(["demo-agent-0-cidata.iso", "demo-agent.iso"]);
+  });
+
+  test("a missing base ISO is named and leaves nothing behind", async () => {
+    await expect(writeNodeMedia(inputs("remaster-missing", { roleIso: { name: "r", isoPath: "/nonexistent/kairos.iso" } }))).rejects.toThrow(
+      'roleIso.isoPath: "/nonexistent/kairos.iso" does not exist; expected a Kairos ISO file');
+    expect(fs.readdirSync(path.join(root, "remaster-missing"))).toEqual([]);
+  });
+
+  test("the remaster argv maps the config file and replays the boot records", () => {
+    expect(remasterArgv("/b.iso", "/o.iso", "/cc.yaml")).toEqual(["xorriso", "-indev", "/b.iso", "-outdev", "/o.iso", "-map", "/cc.yaml", "/config.yaml", "-boot_image", "any", "replay", "-end"]);
+  });
+});
+
 describe("inputs (L0)", () => {
   test("the role config drops only the hostname and keeps the header", () => {
     const r = roleCloudConfig(CONFIG);
@@ -149,6 +194,8 @@ describe("inputs (L0)", () => {
     [{ cloudConfig: `users: []\ntoken: ${TOKEN}` }, 'cloudConfig: <secret> is not valid; expected text whose first line is "#cloud-config"'],
     [{ roleIso: { name: "a/b", imageRef: IMAGE_REF } }, 'roleIso.name: "a/b" is not valid; expected a file name of [A-Za-z0-9._-]'],
     [{ roleIso: { name: "a", imageRef: IMAGE_REF, engine: "lxc" } }, 'roleIso.engine: "lxc" is not valid; expected "docker" or "podman"'],
+    [{ roleIso: { name: "a", imageRef: IMAGE_REF, isoPath: "/k.iso" } }, 'roleIso.isoPath: "/k.iso" is not valid; expected exactly one of roleIso.isoPath (a Kairos ISO file) and roleIso.imageRef (a Kairos container image)'],
+    [{ roleIso: { name: "a", isoPath: "k.iso" } }, 'roleIso.isoPath: "k.iso" is not valid; expected an absolute path of a Kairos ISO file'],
   ])("bad input %j is named with its value and what is accepted", (bad, message) => {
     const issues = checkInputs({ outputDir: "/srv/m", node: "n", cloudConfig: CONFIG, ...bad } as Partial<NodeMediaInputs>);
     expect(issues.map(formatIssue)).toEqual([message]);
