@@ -12,7 +12,7 @@
  */
 import * as path from "path";
 import { validateBuilder, validateImageSpec, validatePush, type ImageSpec } from "../../kairos/image";
-import { buildImage, checkArtifacts, planBuild, removeArtifacts, type ArtifactInfo, type BuildRequest } from "./driver";
+import { buildImage, checkArtifacts, planBuild, removeArtifacts, type BuildRequest, type BuildResult } from "./driver";
 
 /** The resource's inputs, as the provider receives them (secrets already unwrapped). */
 export interface LocalBuildInputs {
@@ -26,13 +26,8 @@ export interface LocalBuildInputs {
   stepTimeoutMs?: number;
 }
 
-export interface LocalBuildOutputs extends LocalBuildInputs {
-  contentKey: string;
-  imageRef: string;
-  imageDigest: string;
-  kairosVersion: string;
-  dockerfile: string;
-  artifacts: ArtifactInfo[];
+/** The inputs plus what the driver's build returned (all but `cached`, which is per run). */
+export interface LocalBuildOutputs extends LocalBuildInputs, Omit<BuildResult, "cached"> {
   recordPath: string;
   /** Problems `read` found (missing or changed artifacts); empty when intact. */
   drift: string[];
