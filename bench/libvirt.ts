@@ -12,7 +12,7 @@
  */
 import * as os from "os";
 import { run } from "../providers/exec";
-import { createNodeDisk, deleteVolume } from "../providers/libvirt/driver";
+import { createCidataVolume, createNodeDisk, deleteVolume } from "../providers/libvirt/driver";
 import { createDataBase } from "./libvirt/bases";
 import { Lab, withLab } from "./libvirt/lab";
 import { NodeTimeline, createNodes, latest, removeNodes } from "./libvirt/nodes";
@@ -31,6 +31,36 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/**
+ * Uploads `count` small cidata volumes into the lab's pool at once, as `pulumi up` would for a
+ * cluster of that size; resolves with the first failure's first two lines, or undefined.
+ */
+async function concurrentUploadFailure(lab: Lab, count: number): Promise<string | undefined> {
+  const names = Array.from({ length: count }, (_, i) => lab.name("probe", String(i)));
+  const settled = await Promise.allSettled(
+    names.map((name, i) => createCidataVolume(lab.conn, { pool: lab.pool.name, name, content: { userData: "#cloud-config\n", hostname: `probe${i}` } })),
+  );
+  for (const name of names) await deleteVolume(lab.conn, lab.pool.name, name);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (!failed) return undefined;
+  const msg = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
+  return msg.split("\n").slice(0, 3).join(" | ");
+}
+
+/**
+ * Probes concurrent uploads of `count` cidata volumes. While they fail, the timed runs queue their
+ * cidata uploads (everything else stays concurrent) and say so in the notes; the verdict keeps the
+ * driver's failure visible.
+ */
+async function cidataUploadPolicy(lab: Lab, count: number, notes: string[]): Promise<{ serializeCidataUploads: boolean; verdict: { ok: boolean; text: string } }> {
+  const failure = await concurrentUploadFailure(lab, count);
+  if (failure) notes.push("workaround in the timed runs: cidata uploads queued one at a time (concurrent uploads failed, see the verdict)");
+  return {
+    serializeCidataUploads: failure !== undefined,
+    verdict: { ok: !failure, text: `${count} concurrent cidata uploads into one pool: ${failure ? `FAILED (${failure})` : "all succeeded"}` },
+  };
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** What else the host was doing: the figures mean little without it on a shared 2-core machine. */
@@ -44,13 +74,9 @@ async function hostContext(lab: Lab, when: string): Promise<string> {
 // ---------- P2: 8 nodes vs 1 ----------
 
 const SCALE_SIZES = [1, 8] as const;
-/** "to domains started" is cheap: median over this many runs per size. */
-const STARTED_RUNS = 3;
 const SCALE_LIMIT = 2;
-
-function nodeNames(size: number, run: number): string[] {
-  return Array.from({ length: size }, (_, i) => `s${size}r${run}n${i + 1}`);
-}
+/** Bound of the address wait; 8 software-emulated guests on 2 shared cores take minutes. */
+const SCALE_WAIT_MS = 240_000;
 
 export const libvirtScaleBench: Bench = {
   name: "libvirt-scale",
@@ -58,44 +84,44 @@ export const libvirtScaleBench: Bench = {
   run: () =>
     withLab(async (lab): Promise<BenchResult> => {
       const notes = [await hostContext(lab, "start")];
-      // Warm-up: first qemu start, libvirt's per-pool caches; not timed.
+      // Pulumi uploads the 8 cidata volumes concurrently; whether the driver copes is a verdict of
+      // its own, and while it does not, the timed runs queue those uploads (the rest stays parallel).
+      const { serializeCidataUploads, verdict: uploadVerdict } = await cidataUploadPolicy(lab, 8, notes);
+      // Warm-up: the first qemu start and libvirt's pool caches are not part of either size.
       const warm = await createNodes(lab, ["warm"], { memoryMiB: GUEST_MIB, until: "started", waitTimeoutMs: 60_000 });
       await removeNodes(lab, warm.created);
-
-      // Provider work only (to domains started), interleaved sizes so host noise hits both alike.
-      const started: Record<number, number[]> = { 1: [], 8: [] };
-      for (let r = 1; r <= STARTED_RUNS; r++) {
-        for (const size of SCALE_SIZES) {
-          const res = await createNodes(lab, nodeNames(size, r), { memoryMiB: GUEST_MIB, until: "started", waitTimeoutMs: 60_000 });
-          started[size].push(latest(res.nodes, "startedMs"));
-          await removeNodes(lab, res.created);
-        }
-      }
-      // End to end (to every address): one run per size; 8 TCG guests booting take minutes.
-      const full: Record<number, NodeTimeline[]> = {};
+      // One run per size (each is minutes of guest boots under TCG), the small one first.
+      const runs: Record<number, NodeTimeline[]> = {};
       for (const size of SCALE_SIZES) {
-        const res = await createNodes(lab, nodeNames(size, 0), { memoryMiB: GUEST_MIB, until: "address", waitTimeoutMs: 240_000 });
-        full[size] = res.nodes;
+        const names = Array.from({ length: size }, (_, i) => `s${size}n${i + 1}`);
+        const res = await createNodes(lab, names, { memoryMiB: GUEST_MIB, until: "address", waitTimeoutMs: SCALE_WAIT_MS, serializeCidataUploads });
+        runs[size] = res.nodes;
         await removeNodes(lab, res.created);
       }
       notes.push(await hostContext(lab, "end"));
 
-      const startedRatio = median(started[8]) / median(started[1]);
-      const addr = (size: number) => latest(full[size], "addressMs");
-      const addressRatio = addr(8) / addr(1);
-      const rows: BenchRow[] = [
-        { case: "1 node, create -> domain started", medianMs: median(started[1]), runs: String(STARTED_RUNS), "x vs 1 node": "1.00" },
-        { case: "8 nodes, create -> all domains started", medianMs: median(started[8]), runs: String(STARTED_RUNS), "x vs 1 node": startedRatio.toFixed(2) },
-        { case: "1 node, create -> address", medianMs: addr(1), runs: "1", "x vs 1 node": "1.00", "of which volumes (ms)": latest(full[1], "volumesMs").toFixed(0), "started (ms)": latest(full[1], "startedMs").toFixed(0) },
-        { case: "8 nodes, create -> all addresses", medianMs: addr(8), runs: "1", "x vs 1 node": addressRatio.toFixed(2), "of which volumes (ms)": latest(full[8], "volumesMs").toFixed(0), "started (ms)": latest(full[8], "startedMs").toFixed(0) },
-      ];
-      notes.push(`runs to "started": 1 node ${started[1].map((v) => v.toFixed(0)).join(", ")} ms; 8 nodes ${started[8].map((v) => v.toFixed(0)).join(", ")} ms`);
+      const at = (size: number, key: "volumesMs" | "startedMs" | "addressMs") => latest(runs[size], key);
+      const startedRatio = at(8, "startedMs") / at(1, "startedMs");
+      const addressRatio = at(8, "addressMs") / at(1, "addressMs");
+      const row = (size: number, label: string, key: "startedMs" | "addressMs", ratio: number): BenchRow => ({
+        case: `${size} node${size > 1 ? "s" : ""}, create -> ${label}`,
+        medianMs: at(size, key),
+        runs: "1",
+        "x vs 1 node": ratio.toFixed(2),
+        "volumes done (ms)": at(size, "volumesMs").toFixed(0),
+      });
       return {
-        rows,
+        rows: [
+          row(1, "domain started", "startedMs", 1),
+          row(8, "all domains started", "startedMs", startedRatio),
+          row(1, "address", "addressMs", 1),
+          row(8, "all addresses", "addressMs", addressRatio),
+        ],
         notes,
         verdicts: [
-          { ok: addressRatio <= SCALE_LIMIT, text: `8 vs 1 nodes, create -> all addresses: ${seconds(addr(8))} vs ${seconds(addr(1))} = ${addressRatio.toFixed(2)}x (target <= ${SCALE_LIMIT}x)` },
-          { ok: startedRatio <= SCALE_LIMIT, text: `8 vs 1 nodes, create -> all domains started (provider's own work): ${seconds(median(started[8]))} vs ${seconds(median(started[1]))} = ${startedRatio.toFixed(2)}x (target <= ${SCALE_LIMIT}x)` },
+          uploadVerdict,
+          { ok: addressRatio <= SCALE_LIMIT, text: `8 vs 1 nodes, create -> all addresses: ${seconds(at(8, "addressMs"))} vs ${seconds(at(1, "addressMs"))} = ${addressRatio.toFixed(2)}x (target <= ${SCALE_LIMIT}x)` },
+          { ok: startedRatio <= SCALE_LIMIT, text: `8 vs 1 nodes, create -> all domains started (the provider's own work): ${seconds(at(8, "startedMs"))} vs ${seconds(at(1, "startedMs"))} = ${startedRatio.toFixed(2)}x (target <= ${SCALE_LIMIT}x)` },
         ],
       };
     }),
@@ -178,7 +204,8 @@ export const libvirtReadyBench: Bench = {
   run: () =>
     withLab(async (lab): Promise<BenchResult> => {
       const notes = [await hostContext(lab, "start")];
-      const res = await createNodes(lab, READY_NODES, { memoryMiB: GUEST_MIB, until: "ssh", waitTimeoutMs: READY_WAIT_MS });
+      const { serializeCidataUploads, verdict: uploadVerdict } = await cidataUploadPolicy(lab, READY_NODES.length, notes);
+      const res = await createNodes(lab, READY_NODES, { memoryMiB: GUEST_MIB, until: "ssh", waitTimeoutMs: READY_WAIT_MS, serializeCidataUploads });
       notes.push(await hostContext(lab, "end"));
       await removeNodes(lab, res.created);
 
@@ -200,6 +227,7 @@ export const libvirtReadyBench: Bench = {
         rows,
         notes,
         verdicts: [
+          uploadVerdict,
           { ok: ready <= READY_LIMIT_MS, text: `3 nodes, create -> all signalled ready (STANDIN ready): ${seconds(ready)} (target <= ${READY_LIMIT_MS / 1000} s)` },
           { ok: ssh <= READY_LIMIT_MS, text: `3 nodes, create -> all answer SSH: ${seconds(ssh)} (target <= ${READY_LIMIT_MS / 1000} s)` },
         ],

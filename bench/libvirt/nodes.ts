@@ -5,7 +5,7 @@
  * Each step's finish is recorded in milliseconds since the run's first create call.
  */
 import { run } from "../../providers/exec";
-import { retryUntil } from "../../providers/retry";
+import { Clock, PermanentError, retryUntil, systemClock } from "../../providers/retry";
 import {
   DomainSpec, createCidataVolume, createDomain, createNodeDisk, serialLogPath, serialTail, waitForAddress,
 } from "../../providers/libvirt/driver";
@@ -48,14 +48,49 @@ export interface NodeTimeline {
 export interface NodeRunOptions {
   /** Guest memory, MiB. */
   memoryMiB: number;
+  /**
+   * Upload the cidata volumes one at a time (a bench-side lock) instead of concurrently. A
+   * workaround, stated in the bench's notes: the driver's pool-refresh after vol-upload fails
+   * ("pool ... has asynchronous jobs running") while another upload into the same pool runs.
+   * @default false
+   */
+  serializeCidataUploads?: boolean;
   /** Stop after the domain started, or wait for the address / console / SSH. */
   until: "started" | "address" | "ssh";
   /** Bound of each wait, ms. */
   waitTimeoutMs: number;
 }
 
+/**
+ * Shared by the nodes of one run: once one node fails, the others stop at their next step or sleep
+ * (the waits take this clock), so a failed run ends at once instead of after every wait's timeout.
+ */
+class RunControl {
+  failed = false;
+  private uploads: Promise<unknown> = Promise.resolve();
+  readonly clock: Clock = {
+    now: () => systemClock.now(),
+    sleep: async (ms) => {
+      for (let left = ms; left > 0; left -= 200) {
+        this.check();
+        await systemClock.sleep(Math.min(200, left));
+      }
+      this.check();
+    },
+  };
+  check(): void {
+    if (this.failed) throw new PermanentError("stopped: another node of this run failed");
+  }
+  /** Runs `fn` after every upload queued before it. */
+  serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.uploads.then(fn, fn);
+    this.uploads = next.catch(() => undefined);
+    return next;
+  }
+}
+
 /** Creates one node and awaits its milestones; the lab tracks it for teardown from the start. */
-async function createOne(lab: Lab, node: string, t0: bigint, opts: NodeRunOptions, created: BenchNode[]): Promise<NodeTimeline> {
+async function createOne(lab: Lab, node: string, t0: bigint, opts: NodeRunOptions, created: BenchNode[], ctl: RunControl): Promise<NodeTimeline> {
   const disk = lab.name(node, "disk");
   const cidata = lab.name(node, "cidata");
   const name = lab.name(node);
@@ -68,28 +103,32 @@ async function createOne(lab: Lab, node: string, t0: bigint, opts: NodeRunOption
   };
   const entry: BenchNode = { node, domain, volumes: [disk, cidata], userDataSha256: "" };
   created.push(entry);
+  const uploadSeed = () =>
+    createCidataVolume(lab.conn, { pool: lab.pool.name, name: cidata, content: { userData: standInUserData(node, lab.publicKey), hostname: node } });
   const [, seed] = await Promise.all([
     createNodeDisk(lab.conn, { pool: lab.pool.name, name: disk, capacityBytes: 64 * 1024 * 1024, base: { pool: lab.pool.name, name: lab.baseVolume } }),
-    createCidataVolume(lab.conn, { pool: lab.pool.name, name: cidata, content: { userData: standInUserData(node, lab.publicKey), hostname: node } }),
+    opts.serializeCidataUploads ? ctl.serialized(uploadSeed) : uploadSeed(),
   ]);
   entry.userDataSha256 = seed.userDataSha256;
   const t: NodeTimeline = { node, volumesMs: msSince(t0), startedMs: 0 };
+  ctl.check();
   lab.track(domain);
   await createDomain(lab.conn, domain);
   t.startedMs = msSince(t0);
+  ctl.check();
   if (opts.until === "started") return t;
 
-  const wait = { timeoutMs: opts.waitTimeoutMs, serialLogFile: domain.serialLogFile };
+  const wait = { timeoutMs: opts.waitTimeoutMs, serialLogFile: domain.serialLogFile, clock: ctl.clock };
   const [addr] = await Promise.all([
     waitForAddress(lab.conn, name, { ...wait, intervalMs: 500 }).then((a) => {
       t.addressMs = msSince(t0);
       return a;
     }),
-    opts.until === "ssh" ? waitForConsoleReady(lab, entry, opts.waitTimeoutMs).then(() => void (t.consoleReadyMs = msSince(t0))) : undefined,
+    opts.until === "ssh" ? waitForConsoleReady(lab, entry, opts.waitTimeoutMs, ctl.clock).then(() => void (t.consoleReadyMs = msSince(t0))) : undefined,
   ]);
   t.address = addr.address;
   if (opts.until === "ssh") {
-    await waitForSsh(lab, node, addr.address, opts.waitTimeoutMs);
+    await waitForSsh(lab, node, addr.address, opts.waitTimeoutMs, ctl.clock);
     t.sshMs = msSince(t0);
   }
   return t;
@@ -99,14 +138,14 @@ async function createOne(lab: Lab, node: string, t0: bigint, opts: NodeRunOption
  * Polls the serial console until `STANDIN ready`; a guest that reports an error, or the digest of
  * user-data other than its own, fails the bench (a wrong boot is not a measurement).
  */
-async function waitForConsoleReady(lab: Lab, n: BenchNode, timeoutMs: number): Promise<void> {
+async function waitForConsoleReady(lab: Lab, n: BenchNode, timeoutMs: number, clock: Clock): Promise<void> {
   const log = n.domain.serialLogFile;
   const report = await retryUntil(
     async () => {
       const r = parseStandInConsole(await serialTail(lab.conn, log, 400));
       return r.ready || r.errors.length > 0 ? r : undefined;
     },
-    { what: `STANDIN ready on the serial console of ${n.domain.name}`, timeoutMs, intervalMs: 250, diagnostics: () => serialTail(lab.conn, log) },
+    { what: `STANDIN ready on the serial console of ${n.domain.name}`, timeoutMs, intervalMs: 250, clock, diagnostics: () => serialTail(lab.conn, log) },
   );
   if (report.errors.length > 0 || report.userDataSha256 !== n.userDataSha256) {
     throw new Error(
@@ -117,7 +156,7 @@ async function waitForConsoleReady(lab: Lab, n: BenchNode, timeoutMs: number): P
 }
 
 /** Retries `ssh kairos@address hostname` (5 s connect timeout, every second) until it answers with the node's name. */
-async function waitForSsh(lab: Lab, node: string, address: string, timeoutMs: number): Promise<void> {
+async function waitForSsh(lab: Lab, node: string, address: string, timeoutMs: number, clock: Clock): Promise<void> {
   const argv = [
     "ssh", "-i", lab.privateKeyFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
     "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", `kairos@${address}`, "hostname",
@@ -129,7 +168,7 @@ async function waitForSsh(lab: Lab, node: string, address: string, timeoutMs: nu
       last = `exit ${r.exitCode}: ${r.stderr.trim()}`;
       return r.exitCode === 0 && r.stdout.trim() === node ? true : undefined;
     },
-    { what: `SSH as kairos@${address} (${node})`, timeoutMs, intervalMs: 1000, diagnostics: () => `last ssh result: ${last}` },
+    { what: `SSH as kairos@${address} (${node})`, timeoutMs, intervalMs: 1000, clock, diagnostics: () => `last ssh result: ${last}` },
   );
 }
 
@@ -139,17 +178,27 @@ export interface NodesRun {
 }
 
 /**
- * Creates `names` concurrently from one start instant. Waits for every node to settle before
- * reporting the first failure, so teardown never races a create still in flight.
+ * Creates `names` concurrently from one start instant. On the first failure the other nodes stop
+ * at their next step; every node settles before that first error is thrown, so teardown never
+ * races a create still in flight.
  */
 export async function createNodes(lab: Lab, names: readonly string[], opts: NodeRunOptions): Promise<NodesRun> {
   const created: BenchNode[] = [];
+  const ctl = new RunControl();
+  let first: unknown;
   const t0 = process.hrtime.bigint();
-  const settled = await Promise.allSettled(names.map((n) => createOne(lab, n, t0, opts, created)));
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) {
+  const settled = await Promise.allSettled(
+    names.map((n) =>
+      createOne(lab, n, t0, opts, created, ctl).catch((e) => {
+        if (!ctl.failed) first = e;
+        ctl.failed = true;
+        throw e;
+      }),
+    ),
+  );
+  if (ctl.failed) {
     await removeNodes(lab, created).catch(() => undefined);
-    throw failed.reason;
+    throw first;
   }
   return { nodes: settled.map((s) => (s as PromiseFulfilledResult<NodeTimeline>).value), created };
 }
