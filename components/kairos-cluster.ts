@@ -12,7 +12,7 @@ import type { KairosClusterArgs } from "./cluster/args";
 
 export type {
   KairosClusterArgs, ClusterImageArgs, ClusterTargetArgs, ClusterK3sArgs, ClusterP2pArgs, ClusterSecretsOptions, ClusterTimeoutsArgs,
-  LibvirtTargetArgs, LibvirtNetworkArgs, SshTargetArgs, SshTargetHost,
+  LibvirtTargetArgs, LibvirtNetworkArgs, SshTargetArgs, SshTargetHost, MediaTargetArgs,
 } from "./cluster/args";
 export { KairosClusterArgsError } from "./cluster/args";
 export type { ClusterNodeInfo } from "./cluster/create";

@@ -7,11 +7,13 @@ import type { CloudConfig, User, ValidationIssue } from "../../kairos/cloudconfi
 import { DEFAULT_ADMIN_USER } from "../../kairos/cluster-config";
 import { MAX_CLUSTER_NAME_LENGTH, validateClusterSpec, type ClusterSpec } from "../../kairos/roles/plan";
 import { validateLibvirtTarget, type LibvirtTargetArgs } from "./targets/libvirt";
+import { validateMediaTarget, type MediaTargetArgs } from "./targets/media";
 import { validateSshTarget, type SshTargetArgs } from "./targets/ssh";
 import type { ResolvedTimeouts } from "./targets/types";
 
 export type { LibvirtTargetArgs, LibvirtNetworkArgs } from "./targets/libvirt";
 export type { SshTargetArgs, SshTargetHost } from "./targets/ssh";
+export type { MediaTargetArgs } from "./targets/media";
 
 /** The Kairos image every node boots. `KairosImage.clusterImage()` fits here as is. */
 export interface ClusterImageArgs {
@@ -30,8 +32,11 @@ export interface ClusterImageArgs {
   format?: "qcow2" | "raw" | "iso";
 }
 
-/** Where the nodes run. Only `libvirt` and `ssh` are accepted by this version. */
-export type ClusterTargetArgs = LibvirtTargetArgs | SshTargetArgs;
+/**
+ * Where the nodes run: `libvirt` VMs, machines booted into the Kairos live ISO reached over `ssh`,
+ * or boot `media` written to a folder (no connection: no readiness wait, no kubeconfig).
+ */
+export type ClusterTargetArgs = LibvirtTargetArgs | SshTargetArgs | MediaTargetArgs;
 
 export interface ClusterK3sArgs {
   /** k3s release the image carries (checked, not installed: Kairos bakes k3s into the image), e.g. "v1.36.3+k3s1". */
@@ -185,11 +190,13 @@ export function validateClusterArgs(cluster: string, a: KairosClusterArgs): Vali
     if (typeof k !== "string" || !/^(ssh-|ecdsa-|sk-|github:|gitlab:)/.test(k)) issues.push({ path: `sshAuthorizedKeys[${i}]`, value: show(typeof k === "string" ? k.slice(0, 40) : k), expected: 'an OpenSSH public key line ("ssh-ed25519 AAAA...") or "github:USER"' });
   });
   const t = a.target as { kind?: unknown } | undefined;
-  if (!t || typeof t !== "object") issues.push({ path: "target", value: show(t), expected: '{ kind: "libvirt", ... } or { kind: "ssh", hosts }' });
+  if (!t || typeof t !== "object") issues.push({ path: "target", value: show(t), expected: '{ kind: "libvirt", ... }, { kind: "ssh", hosts } or { kind: "media", outputDir }' });
   else if (t.kind === "libvirt") issues.push(...validateLibvirtTarget(a.target as LibvirtTargetArgs));
   else if (t.kind === "ssh") {
     issues.push(...validateSshTarget(a.target as SshTargetArgs, { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? "p2p" : "explicit" }));
-  } else issues.push({ path: "target.kind", value: show(t.kind), expected: '"libvirt" or "ssh"' });
+  } else if (t.kind === "media") {
+    issues.push(...validateMediaTarget(a.target as MediaTargetArgs, { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? "p2p" : "explicit", vip: a.k3s?.vip }));
+  } else issues.push({ path: "target.kind", value: show(t.kind), expected: '"libvirt", "ssh" or "media"' });
   for (const f of ["addressSeconds", "sshSeconds", "readySeconds"] as const) {
     const v = a.timeouts?.[f];
     if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 1 && v <= 86_400)) issues.push({ path: `timeouts.${f}`, value: show(v), expected: "a number of seconds from 1 to 86400" });

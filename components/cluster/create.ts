@@ -12,6 +12,7 @@ import { ClusterReady } from "../../providers/readiness";
 import { ClusterSecrets } from "../cluster-secrets";
 import { clusterSpecOf, KairosClusterArgsError, resolveTimeouts, validateClusterArgs, validateImage, type ClusterImageArgs, type KairosClusterArgs } from "./args";
 import { createLibvirtTarget, type LibvirtTargetArgs } from "./targets/libvirt";
+import { createMediaTarget, type MediaTargetArgs } from "./targets/media";
 import { createSshTarget, type SshTargetArgs } from "./targets/ssh";
 import type { NodeTarget, ResolvedImage, TargetContext, TargetNode } from "./targets/types";
 
@@ -81,6 +82,8 @@ function createTarget(a: KairosClusterArgs, image: ResolvedImage, ctx: TargetCon
       return createLibvirtTarget(a.target as LibvirtTargetArgs, image, ctx);
     case "ssh":
       return createSshTarget(a.target as SshTargetArgs, image, ctx, counts);
+    case "media":
+      return createMediaTarget(a.target as MediaTargetArgs, image, ctx, { ...counts, vip: a.k3s?.vip });
   }
 }
 

@@ -51,10 +51,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
 }
 
 let KairosCluster: typeof KairosClusterT;
+let lastRegistration = Date.now();
 
 beforeAll(async () => {
   await pulumi.runtime.setMocks({
     newResource(args) {
+      lastRegistration = Date.now();
       registered.push({ type: args.type, name: args.name, inputs: args.inputs, parent: (args as any).parent });
       return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
     },
@@ -62,6 +64,14 @@ beforeAll(async () => {
   }, "pulumi-kairos", "test", false);
   ({ KairosCluster } = await import("../../components/kairos-cluster"));
 });
+
+// Providers of resources no test awaited may still be serializing: let them finish before jest
+// tears the module registry down (bounded: 60 s).
+afterAll(async () => {
+  const until = Date.now() + 60_000;
+  while (Date.now() - lastRegistration < 3000 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  await pulumi.runtime.disconnect();
+}, 90_000);
 
 const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 const monitorUrns = (): string[] => [...((pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> }).resources.keys())];
@@ -108,7 +118,7 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
   it("keeps tokens, key, kubeconfig and cloud-configs secret, and sends user-data to the cidata volume as a secret", async () => {
     const c = new KairosCluster("sec", { image: IMAGE, target: LIBVIRT });
     await settle(c);
-    for (const o of [c.kubeconfig, c.k3sToken, c.networkToken, c.sshPrivateKey, c.cloudConfigs]) expect(await pulumi.isSecret(o)).toBe(true);
+    for (const o of [c.kubeconfig, c.k3sToken, c.networkToken, c.sshPrivateKey, c.cloudConfigs] as pulumi.Output<unknown>[]) expect(await pulumi.isSecret(o)).toBe(true);
     expect(await pulumi.isSecret(c.sshPublicKey)).toBe(false);
     expect(await pulumi.isSecret(c.nodes)).toBe(false);
     expect(of("sec", T("kairos-libvirt", "CidataVolume"))[0].inputs.userData[SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
@@ -180,6 +190,28 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
   });
 });
 
+describe("KairosCluster on the ssh and media targets (L1, mocks)", () => {
+  it("ssh: host addresses are known, so every node is rendered at once with the first host as endpoint", async () => {
+    const hosts = [{ address: "192.0.2.10", password: "kairos" }, { address: "192.0.2.11", password: "kairos" }];
+    const c = new KairosCluster("bm", { image: { kind: "iso", path: "/images/kairos.iso" }, target: { kind: "ssh", hosts }, agents: 1 });
+    const out = await settle(c);
+    expect(out.cloudConfigs["bm-agent-0"]).toContain("https://192.0.2.10:6443");
+    expect(out.cloudConfigs["bm-server-0"]).toMatch(/install:\n {2}auto: true/);
+    const ready = of("bm", T("kairos-readiness", "ClusterReady"))[0].inputs;
+    expect(ready.endpoint).toBe("192.0.2.10");
+  });
+
+  it("media: nothing to connect to, so no readiness wait, no kubeconfig and no Kubernetes provider", async () => {
+    const c = new KairosCluster("md", { image: { kind: "iso", path: "/images/kairos.iso" }, target: { kind: "media", outputDir: "/tmp/kairos-media-l1" } });
+    const out = await settle(c);
+    expect(out.kubeconfig).toBe("");
+    expect(out.apiEndpoint).toBe("");
+    expect(c.kubernetesProvider).toBeUndefined();
+    expect(registered.filter((r) => r.name === "md-ready")).toEqual([]);
+    expect(out.cloudConfigs["md-server-0"]).toMatch(/^#cloud-config\n/);
+  });
+});
+
 describe("KairosCluster bad input (L1)", () => {
   const ok: KairosClusterArgs = { image: IMAGE, target: LIBVIRT };
   test.each<[string, Partial<KairosClusterArgs> & Record<string, unknown>, string]>([
@@ -190,7 +222,7 @@ describe("KairosCluster bad input (L1)", () => {
     ["url without sha", { image: { kind: "disk", url: "https://e.x/i" } }, "image.sha256: undefined is not valid; expected the 64-hex SHA-256 of the file at image.url"],
     ["vip", { k3s: { vip: "not-an-ip" } }, 'k3s.vip: "not-an-ip" is not valid; expected an IPv4 or IPv6 address (kube-vip announces it)'],
     ["owned k3s arg", { k3s: { args: ["--cluster-init"] } }, 'k3s.args[0]: "--cluster-init" is not valid; expected no --cluster-init: the planner sets --cluster-init, --server and the token from servers, endpoint and k3sToken'],
-    ["target kind", { target: { kind: "vsphere" } as never }, 'target.kind: "vsphere" is not valid; expected "libvirt" or "ssh"'],
+    ["target kind", { target: { kind: "vsphere" } as never }, 'target.kind: "vsphere" is not valid; expected "libvirt", "ssh" or "media"'],
     ["memory", { target: { ...LIBVIRT, memoryMiB: 0 } }, "target.memoryMiB: 0 is not valid; expected a whole number of MiB from 128 to 4194304"],
     ["cidr", { target: { ...LIBVIRT, network: { kind: "create", mode: "isolated", cidr: "10.9.0.0" } } }, 'target.network.cidr: "10.9.0.0" is not valid; expected an IPv4 subnet from /8 to /29, e.g. "10.77.0.0/24"'],
     ["network mode", { target: { ...LIBVIRT, network: { kind: "create", mode: "bridge" as never, cidr: "10.9.0.0/24" } } }, 'target.network.mode: "bridge" is not valid; expected "nat" or "isolated"'],
