@@ -161,7 +161,10 @@ export function createSshTarget(args: SshTargetArgs, _image: ResolvedImage, ctx:
         },
         { parent: ctx.parent, dependsOn: opts.dependsOn },
       );
-      return { name: spec.name, role: spec.role, address: node.address, sshPort: pulumi.output(host.port ?? 22), ready: [node] };
+      // The installed system keeps the live system's address (providers/baremetal/driver.ts), known
+      // up front; taken from the node so whoever reads it also waits for the install.
+      const address = node.address.apply((a) => a || host.address);
+      return { name: spec.name, role: spec.role, address, sshPort: pulumi.output(host.port ?? 22), ready: [node] };
     },
   };
 }
