@@ -183,7 +183,6 @@ async function readyViaAnyNode(
   i: ClusterReadyInputs, hostKeys: Record<string, string>, names: string[],
   opts: { timeoutMs: number; intervalMs?: number; clock?: Clock; onProgress?: (ms: number, n: number, last?: string) => void; progressEveryMs?: number; diagnostics?: () => string },
 ): Promise<ReadinessNode> {
-  let last = "";
   return retryUntil(async () => {
     const errors: string[] = [];
     for (const n of i.nodes) {
@@ -196,8 +195,7 @@ async function readyViaAnyNode(
         }
         const readiness = nodesReadiness(parseNodes(r.stdout), names);
         if (readiness.ready) return n;
-        last = `${describeTarget(t)}: ${describeReadiness(readiness, names.length)}`;
-        errors.push(last);
+        errors.push(`${describeTarget(t)}: ${describeReadiness(readiness, names.length)}`);
       } catch (e) {
         if (e instanceof PermanentError) throw e;
         errors.push(`${n.name}: ${(e as Error).message}`);

@@ -94,6 +94,9 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     const calls = h.calls(h.adminUser).join("\n");
     expect(calls.match(/k3s kubectl get nodes --no-headers/g)!.length).toBeGreaterThanOrEqual(3);
     expect(calls).toContain("cat /etc/rancher/k3s/k3s.yaml");
+    // Progress goes to the provider's stderr (the engine's provider log), never a secret.
+    expect(host.output()).toContain("kairos: SSH answers on 2 node(s)");
+    expect(host.output()).toContain("kairos: 2 k3s node(s) Ready (via n0)");
     expect(host.output()).not.toContain("c2VjcmV0LWNsaWVudC1rZXk=");
     expect(host.output()).not.toContain("OPENSSH PRIVATE KEY");
 
