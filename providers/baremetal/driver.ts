@@ -84,14 +84,16 @@ export async function installNode(i: BareMetalNodeInputs, opts: DriverOptions = 
   try {
     const r = await sshExec(pinnedLive, command, { timeoutMs: t.installMs });
     const detail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-40).join("\n");
-    if (r.signal) {
+    // A shell between sshd and the killed process reports the kill as exit code 128 + signal number.
+    const killedBy = r.signal ?? (r.code === 137 ? "SIGKILL" : r.code === 143 ? "SIGTERM" : undefined);
+    if (killedBy) {
       // A shutdown kills the session's processes (TERM, then KILL) and sshd may still report that
       // before the connection drops: a reboot if the system now goes down, a failure if it stays up.
-      log.info(`${name}: manual-install was killed by signal ${r.signal}; checking whether the machine is rebooting`);
+      log.info(`${name}: manual-install was killed by signal ${killedBy}; checking whether the machine is rebooting`);
       try {
         await waitForSshDown(pinnedLive, { ...waitOpts(Math.min(t.rebootMs, 120_000), "the live system to go down"), intervalMs: Math.min(opts.intervalMs ?? 2000, 1000) });
       } catch {
-        throw new PermanentError(`kairos-agent manual-install on ${name} was killed by signal ${r.signal} and the machine did not reboot: ${command}${detail ? "\n" + detail : ""}`);
+        throw new PermanentError(`kairos-agent manual-install on ${name} was killed by signal ${killedBy} and the machine did not reboot: ${command}${detail ? "\n" + detail : ""}`);
       }
       rebooting = true;
     } else if (r.code !== 0) {
