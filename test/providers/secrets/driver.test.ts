@@ -2,7 +2,6 @@
  * The secrets driver: formats checked by parsing (ssh2, the edgevpn token decoder), user-supplied
  * values kept or refused with exact messages that never echo them, and the replace rules.
  */
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,20 +12,7 @@ import {
   ClusterSecretsInputs, generateClusterSecrets, replacementReasons, suppliedFields, validateClusterSecretsInputs,
 } from "../../../providers/secrets/driver";
 import { generateSshKeyPair } from "../../../providers/secrets/ssh-key";
-
-function seededRandom(label: string): (n: number) => Buffer {
-  let counter = 0;
-  return (n) => {
-    const out: Buffer[] = [];
-    let len = 0;
-    while (len < n) {
-      const c = createHash("sha256").update(`${label}:${counter++}`).digest();
-      out.push(c);
-      len += c.length;
-    }
-    return Buffer.concat(out).subarray(0, n);
-  };
-}
+import { seededRandom } from "./seeded-random";
 
 function sshKeygenKey(args: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kairos-driver-"));

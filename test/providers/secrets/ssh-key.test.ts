@@ -3,27 +3,12 @@
  * ssh-keygen (OpenSSH), not by comparing text.
  */
 import { execFileSync } from "child_process";
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { utils as sshUtils } from "ssh2";
 import { generateSshKeyPair, parseSshPrivateKey } from "../../../providers/secrets/ssh-key";
-
-/** A deterministic byte source: SHA-256 in counter mode over a label. */
-function seededRandom(label: string): (n: number) => Buffer {
-  let counter = 0;
-  return (n) => {
-    const chunks: Buffer[] = [];
-    let len = 0;
-    while (len < n) {
-      const c = createHash("sha256").update(`${label}:${counter++}`).digest();
-      chunks.push(c);
-      len += c.length;
-    }
-    return Buffer.concat(chunks).subarray(0, n);
-  };
-}
+import { seededRandom } from "./seeded-random";
 
 function sshKeygen(): string {
   try {
