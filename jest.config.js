@@ -4,6 +4,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
+  // L4 (a real pulumi up with real Kairos images) is opt-in by name: KAIROS_E2E=1 collects test/e2e.
+  testPathIgnorePatterns: process.env.KAIROS_E2E === "1" ? ["/node_modules/"] : ["/node_modules/", "<rootDir>/test/e2e/"],
   // Type checking is done once by `tsc --noEmit` (npm test runs it first); ts-jest only transpiles.
   // VM and SSH tests wait on real processes; each test sets its own tighter bound.
   testTimeout: 120000,
