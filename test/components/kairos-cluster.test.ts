@@ -158,6 +158,14 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     expect(ready.endpoint).toBeUndefined();
   });
 
+  it("a remote hypervisor's serial log is not offered to the readiness wait (it is not readable here)", async () => {
+    const c = new KairosCluster("rem", { image: IMAGE, target: { ...LIBVIRT, uri: "qemu+ssh://root@192.0.2.1/system" } });
+    await settle(c);
+    const ready = of("rem", T("kairos-readiness", "ClusterReady"))[0].inputs;
+    expect(ready.nodes[0]).toEqual({ name: "rem-server-0", address: expect.any(String) });
+    expect(of("rem", T("kairos-libvirt", "Domain"))[0].inputs.uri).toBe("qemu+ssh://root@192.0.2.1/system");
+  });
+
   it("ISO image: an empty disk per node, the ISO as install cdrom, and an install block", async () => {
     const c = new KairosCluster("iso", { image: { kind: "iso", path: "/images/kairos.iso" }, target: LIBVIRT });
     const out = await settle(c);

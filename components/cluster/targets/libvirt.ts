@@ -136,7 +136,8 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
         address: domain.address,
         macAddress: domain.macAddress,
         domainName: domain.name,
-        consoleLogFile: domain.serialLogFile,
+        // The serial log lives on the hypervisor host: readable here only for a local URI.
+        consoleLogFile: pulumi.all([pulumi.output(owner.uri), domain.serialLogFile]).apply(([u, f]) => (/^qemu(\+unix)?:\/\/\//.test(u) ? f : undefined)),
         ready: [domain],
       };
     },
