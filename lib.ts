@@ -4,6 +4,7 @@
  * Components (Pulumi resources) first, then the pure functions they are built from, for users who
  * want to render or check a Kairos config without deploying anything.
  */
+export * from "./components/kairos-cluster";
 export { ClusterSecrets, type ClusterSecretsArgs } from "./components/cluster-secrets";
 export * from "./components/kairos-image";
 

@@ -14,6 +14,7 @@ describe("public entry (lib.ts)", () => {
     "buildNodeConfigs",
     "ClusterSecrets",
     "KairosImage",
+    "KairosCluster",
   ])("exports %s as a function or class", (name) => {
     expect(typeof (kairos as Record<string, unknown>)[name]).toBe("function");
   });
