@@ -14,7 +14,8 @@ function table(rows: BenchRow[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (r: BenchRow, c: string) => {
     const v = r[c];
-    return v === undefined ? "" : typeof v === "number" ? v.toFixed(1) : v;
+    // NaN: a figure that could not be measured (the bench says why in its verdicts).
+    return v === undefined ? "" : typeof v === "number" ? (Number.isFinite(v) ? v.toFixed(1) : "-") : v;
   };
   const header = columns.map((c) => (c === "medianMs" ? "median (ms)" : c));
   const widths = columns.map((c, i) => Math.max(header[i].length, ...rows.map((r) => cell(r, c).length)));

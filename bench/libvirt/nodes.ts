@@ -41,8 +41,10 @@ export interface NodeTimeline {
   address?: string;
   /** The serial console shows `STANDIN ready` (sshd listens). */
   consoleReadyMs?: number;
-  /** `ssh kairos@<address> true` succeeded with the lab's key. */
+  /** `ssh kairos@<address> hostname` answered with the node's name, with the lab's key. */
   sshMs?: number;
+  /** With `keepWaitFailures`: why a wait after "started" failed (first line of the error). */
+  waitError?: string;
 }
 
 export interface NodeRunOptions {
@@ -59,6 +61,12 @@ export interface NodeRunOptions {
   until: "started" | "address" | "ssh";
   /** Bound of each wait, ms. */
   waitTimeoutMs: number;
+  /**
+   * A wait that fails once the domain is started (a guest that never boots) is recorded in
+   * `waitError` instead of failing the run, so the figures up to "started" are still reported.
+   * @default false
+   */
+  keepWaitFailures?: boolean;
 }
 
 /**
@@ -117,7 +125,19 @@ async function createOne(lab: Lab, node: string, t0: bigint, opts: NodeRunOption
   t.startedMs = msSince(t0);
   ctl.check();
   if (opts.until === "started") return t;
+  try {
+    await awaitGuest(lab, entry, t, t0, opts, ctl);
+  } catch (e) {
+    if (!opts.keepWaitFailures || e instanceof PermanentError) throw e;
+    t.waitError = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  }
+  return t;
+}
 
+/** The waits after "started": address (and with `until: "ssh"` the console and SSH), into `t`. */
+async function awaitGuest(lab: Lab, entry: BenchNode, t: NodeTimeline, t0: bigint, opts: NodeRunOptions, ctl: RunControl): Promise<void> {
+  const { node, domain } = entry;
+  const name = domain.name;
   const wait = { timeoutMs: opts.waitTimeoutMs, serialLogFile: domain.serialLogFile, clock: ctl.clock };
   const [addr] = await Promise.all([
     waitForAddress(lab.conn, name, { ...wait, intervalMs: 500 }).then((a) => {
@@ -131,7 +151,6 @@ async function createOne(lab: Lab, node: string, t0: bigint, opts: NodeRunOption
     await waitForSsh(lab, node, addr.address, opts.waitTimeoutMs, ctl.clock);
     t.sshMs = msSince(t0);
   }
-  return t;
 }
 
 /**
