@@ -11,7 +11,7 @@ import * as fs from "fs";
 import { DomainSpec, buildDomainXml } from "../../kairos/libvirt";
 import { Clock, retryUntil } from "../retry";
 import { run } from "../exec";
-import { Connection, isNotFound, parseTable, virsh, virshOrMissing, virshWithXml } from "./virsh";
+import { Connection, defineAndStart, isNotFound, parseTable, virsh, virshOrMissing } from "./virsh";
 import { isLocalUri, parseLibvirtUri, sshArgvFor } from "./uri";
 
 /** Where a domain's serial console is logged on the hypervisor host. */
@@ -40,18 +40,10 @@ export async function readDomain(conn: Connection, name: string): Promise<Domain
 
 /** Defines and starts the domain; if starting fails, removes the definition and rethrows. */
 export async function createDomain(conn: Connection, spec: DomainSpec): Promise<DomainInfo> {
-  const xml = buildDomainXml(spec);
-  if (await readDomain(conn, spec.name)) throw new Error(`domain '${spec.name}' already exists on ${conn.uri}; delete it or choose another name`);
-  await virshWithXml(conn, "define", xml);
-  try {
-    await virsh(conn, ["start", spec.name]);
-    const d = await readDomain(conn, spec.name);
-    if (!d) throw new Error(`domain '${spec.name}' vanished right after start`);
-    return d;
-  } catch (e) {
-    await deleteDomain(conn, spec.name).catch(() => undefined);
-    throw e;
-  }
+  return defineAndStart(conn, {
+    noun: "domain", name: spec.name, xml: buildDomainXml(spec), define: "define", start: "start",
+    read: () => readDomain(conn, spec.name), remove: () => deleteDomain(conn, spec.name),
+  });
 }
 
 /** Stops (hard) and undefines, removing nvram; optionally removes the serial log. Already gone = success. */

@@ -3,7 +3,7 @@
  * isolated, DHCP, derived bridge name, autostart off) and destroy + undefine it on delete.
  */
 import { NetworkSpec, buildNetworkXml } from "../../kairos/libvirt";
-import { Connection, isNotFound, parseInfo, virsh, virshOrMissing, virshWithXml } from "./virsh";
+import { Connection, defineAndStart, destroyAndUndefine, parseInfo, virshOrMissing } from "./virsh";
 
 export interface NetworkInfo {
   name: string;
@@ -30,27 +30,13 @@ export async function requireNetwork(conn: Connection, name: string): Promise<Ne
 
 /** Defines and starts the network; if starting fails, undefines it again and rethrows. */
 export async function createNetwork(conn: Connection, spec: NetworkSpec): Promise<NetworkInfo> {
-  const xml = buildNetworkXml(spec);
-  if (await readNetwork(conn, spec.name)) throw new Error(`network '${spec.name}' already exists on ${conn.uri}; delete it or choose another name`);
-  await virshWithXml(conn, "net-define", xml);
-  try {
-    await virsh(conn, ["net-start", spec.name]);
-    const n = await readNetwork(conn, spec.name);
-    if (!n) throw new Error(`network '${spec.name}' vanished right after net-start`);
-    return n;
-  } catch (e) {
-    await deleteNetwork(conn, spec.name).catch(() => undefined);
-    throw e;
-  }
+  return defineAndStart(conn, {
+    noun: "network", name: spec.name, xml: buildNetworkXml(spec), define: "net-define", start: "net-start",
+    read: () => readNetwork(conn, spec.name), remove: () => deleteNetwork(conn, spec.name),
+  });
 }
 
 /** Destroys and undefines; already gone is success. */
 export async function deleteNetwork(conn: Connection, name: string): Promise<void> {
-  try {
-    await virsh(conn, ["net-destroy", name]);
-  } catch (e) {
-    if (isNotFound(e)) return;
-    if (!/not active/i.test((e as { stderr?: string }).stderr ?? "")) throw e;
-  }
-  await virshOrMissing(conn, ["net-undefine", name]);
+  await destroyAndUndefine(conn, "net", name);
 }

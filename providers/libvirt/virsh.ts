@@ -52,6 +52,46 @@ export async function virshOrMissing(conn: Connection, args: readonly string[], 
   }
 }
 
+/** What {@link defineAndStart} needs to know about one kind of libvirt object. */
+export interface DefineAndStart<T> {
+  /** Word used in messages: "domain", "network". */
+  noun: string;
+  name: string;
+  xml: string;
+  /** virsh commands, e.g. "define"/"start" or "net-define"/"net-start". */
+  define: string;
+  start: string;
+  read: () => Promise<T | undefined>;
+  /** Removes the object again; its failure is ignored (the first error is the one rethrown). */
+  remove: () => Promise<void>;
+}
+
+/** Defines an object from XML and starts it; if starting fails, removes it again and rethrows. */
+export async function defineAndStart<T>(conn: Connection, o: DefineAndStart<T>): Promise<T> {
+  if (await o.read()) throw new Error(`${o.noun} '${o.name}' already exists on ${conn.uri}; delete it or choose another name`);
+  await virshWithXml(conn, o.define, o.xml);
+  try {
+    await virsh(conn, [o.start, o.name]);
+    const info = await o.read();
+    if (!info) throw new Error(`${o.noun} '${o.name}' vanished right after ${o.start}`);
+    return info;
+  } catch (e) {
+    await o.remove().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** `<kind>-destroy` then `<kind>-undefine` (networks, pools); already gone or not active is success. */
+export async function destroyAndUndefine(conn: Connection, kind: "net" | "pool", name: string): Promise<void> {
+  try {
+    await virsh(conn, [`${kind}-destroy`, name]);
+  } catch (e) {
+    if (isNotFound(e)) return;
+    if (!/not active/i.test((e as { stderr?: string }).stderr ?? "")) throw e;
+  }
+  await virshOrMissing(conn, [`${kind}-undefine`, name]);
+}
+
 /** Parses `virsh xxx-info` "Key:  value" lines. */
 export function parseInfo(text: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -14,7 +14,7 @@ import { buildDirPoolXml, buildVolumeXml } from "../../kairos/libvirt";
 import { CidataContent, buildCidataIso, withPrivateTempDir } from "../cidata";
 import { run } from "../exec";
 import { checkReadable } from "./preflight";
-import { Connection, QEMU_IMG_INSTALL_HINT, isNotFound, virsh, virshOrMissing, virshWithXml } from "./virsh";
+import { Connection, QEMU_IMG_INSTALL_HINT, destroyAndUndefine, virsh, virshOrMissing, virshWithXml } from "./virsh";
 import { parseSha256Sums } from "../../kairos/checksums";
 
 export type ImageFormat = "qcow2" | "raw" | "iso";
@@ -321,11 +321,5 @@ export async function ensureDirPool(conn: Connection, name: string, dir: string)
 
 /** Stops and undefines a pool (volumes must be gone); already gone is success. */
 export async function deletePool(conn: Connection, name: string): Promise<void> {
-  try {
-    await virsh(conn, ["pool-destroy", name]);
-  } catch (e) {
-    if (isNotFound(e)) return;
-    if (!/not active/i.test((e as { stderr?: string }).stderr ?? "")) throw e;
-  }
-  await virshOrMissing(conn, ["pool-undefine", name]);
+  await destroyAndUndefine(conn, "pool", name);
 }
