@@ -17,7 +17,9 @@ export const systemClock: Clock = {
 export interface RetryOptions {
   /** What is being awaited, for messages: "a DHCP lease for node cp1". */
   what: string;
+  /** Overall bound in milliseconds. */
   timeoutMs: number;
+  /** Pause between attempts in milliseconds. Default 2000. */
   intervalMs?: number;
   /** Hard cap on attempts, independent of time. Default: enough for timeoutMs at intervalMs, +1. */
   maxAttempts?: number;

@@ -7,24 +7,13 @@ import {
   KubeconfigMode, K3S_LOCAL_SERVER, K3S_NODES_COMMAND, NodeStatus, describeReadiness, kubeconfigCommand, nodesReadiness,
   parseNodes, rewriteKubeconfigServer,
 } from "../../kairos/scripts";
-import { Clock, PermanentError, retryUntil } from "../retry";
+import { PermanentError, RetryOptions, retryUntil } from "../retry";
 import { SshTarget, describeTarget, sshExec, connect } from "./client";
 
-export interface WaitOptions {
-  /** Overall bound in milliseconds. */
-  timeoutMs: number;
-  /** Pause between attempts in milliseconds. Default 2000. */
-  intervalMs?: number;
-  /** Cap on attempts. Default: what timeoutMs allows at intervalMs, +1. */
-  maxAttempts?: number;
+/** retryUntil's bounds, progress and diagnostics (providers/retry.ts; `what` is set per wait), plus: */
+export interface WaitOptions extends Omit<RetryOptions, "what"> {
   /** Bound of one connection attempt (and of one remote command) in milliseconds. Default 15000. */
   attemptTimeoutMs?: number;
-  clock?: Clock;
-  /** Called periodically while waiting (elapsed ms, attempt, last error), e.g. for pulumi.log. */
-  onProgress?: (elapsedMs: number, attempt: number, lastError?: string) => void;
-  progressEveryMs?: number;
-  /** Extra text for the timeout error, e.g. the node's serial-console tail. */
-  diagnostics?: () => Promise<string> | string;
 }
 
 function retryOpts(what: string, o: WaitOptions) {
