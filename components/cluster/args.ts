@@ -26,8 +26,13 @@ export interface ClusterImageArgs {
   path?: string;
   /** http(s) URL of the image, downloaded and checked against `sha256`. Exactly one of `path` and `url`. */
   url?: string;
-  /** SHA-256 (64 hex) of the file at `url`. Required with `url`. */
+  /** SHA-256 (64 hex) of the file at `url`. With `url`, exactly one of `sha256` and `checksumUrl`. */
   sha256?: string;
+  /**
+   * URL of a `sha256sum` file that names the image (Kairos releases publish `<iso>.sha256` beside each
+   * ISO); the digest is read from it at create time. With `url`, exactly one of `sha256` and `checksumUrl`.
+   */
+  checksumUrl?: string;
   /** File format. @default - detected (`qemu-img info`) */
   format?: "qcow2" | "raw" | "iso";
 }
@@ -158,7 +163,10 @@ export function validateImage(img: unknown): ValidationIssue[] {
   if (hasPath && (typeof i.path !== "string" || i.path === "")) issues.push({ path: "image.path", value: show(i.path), expected: "a file path" });
   if (hasUrl) {
     if (typeof i.url !== "string" || !/^https?:\/\/\S+$/.test(i.url)) issues.push({ path: "image.url", value: show(i.url), expected: "an http(s) URL" });
-    if (typeof i.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(i.sha256)) issues.push({ path: "image.sha256", value: show(i.sha256), expected: "the 64-hex SHA-256 of the file at image.url" });
+    if (i.sha256 !== undefined && i.checksumUrl !== undefined) issues.push({ path: "image.checksumUrl", value: show(i.checksumUrl), expected: "unset when image.sha256 is set (exactly one of them)" });
+    else if (i.checksumUrl !== undefined) {
+      if (typeof i.checksumUrl !== "string" || !/^https?:\/\/\S+$/.test(i.checksumUrl)) issues.push({ path: "image.checksumUrl", value: show(i.checksumUrl), expected: "an http(s) URL of a sha256sum file" });
+    } else if (typeof i.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(i.sha256)) issues.push({ path: "image.sha256", value: show(i.sha256), expected: "the 64-hex SHA-256 of the file at image.url, or set image.checksumUrl" });
   }
   if (i.format !== undefined && !["qcow2", "raw", "iso"].includes(i.format as string)) issues.push({ path: "image.format", value: show(i.format), expected: '"qcow2", "raw" or "iso"' });
   if (i.kind === "iso" && (i.format === "qcow2" || i.format === "raw")) issues.push({ path: "image.format", value: show(i.format), expected: 'iso with image.kind "iso" (use kind "disk" for raw/qcow2)' });

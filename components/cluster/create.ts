@@ -71,6 +71,7 @@ function resolveImage(image: pulumi.Input<ClusterImageArgs>): ResolvedImage {
     path: img.apply((i) => (i.path === undefined ? undefined : path.resolve(i.path))) as pulumi.Output<string>,
     url: img.apply((i) => i.url) as pulumi.Output<string>,
     sha256: img.apply((i) => i.sha256) as pulumi.Output<string>,
+    checksumUrl: img.apply((i) => i.checksumUrl) as pulumi.Output<string>,
     format: img.apply((i) => i.format),
   };
 }

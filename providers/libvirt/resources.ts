@@ -28,7 +28,7 @@ export interface BaseImageVolumeArgs extends LibvirtOwnerArgs {
    * `qemu-img info`) or an http(s) URL verified against `sha256` before upload. An unchanged digest
    * is never re-uploaded; a changed one replaces the volume.
    */
-  source: pulumi.Input<{ kind: "file"; path: string } | { kind: "url"; url: string; sha256: string }>;
+  source: pulumi.Input<{ kind: "file"; path: string } | { kind: "url"; url: string; sha256?: string; checksumUrl?: string }>;
 }
 
 /** A base image volume in a storage pool, uploaded with `virsh vol-upload`. */

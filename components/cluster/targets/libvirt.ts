@@ -92,8 +92,10 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
   const owner = { uri: args.uri ?? "qemu:///system", stack: ctx.stack, cluster: ctx.cluster };
   const pool = args.pool ?? "default";
   const net = args.network ?? { kind: "existing" as const, name: "default" };
-  const source = pulumi.all([image.path, image.url, image.sha256]).apply(([path, url, sha256]) =>
-    url ? { kind: "url" as const, url, sha256: sha256 ?? "" } : { kind: "file" as const, path: path ?? "" });
+  const source = pulumi.all([image.path, image.url, image.sha256, image.checksumUrl]).apply(([path, url, sha256, checksumUrl]) =>
+    url
+      ? { kind: "url" as const, url, ...(checksumUrl ? { checksumUrl } : { sha256: sha256 ?? "" }) }
+      : { kind: "file" as const, path: path ?? "" });
   const base = new BaseImageVolume(`${ctx.cluster}-base`, { ...owner, pool, source }, { parent });
   const network = new Network(
     `${ctx.cluster}-network`,

@@ -60,6 +60,8 @@ export interface ResolvedImage {
   url?: pulumi.Output<string>;
   /** sha256 (hex) of the URL's bytes; required with `url`. */
   sha256?: pulumi.Output<string>;
+  /** URL of a sha256sum file naming the image (instead of `sha256`). */
+  checksumUrl?: pulumi.Output<string>;
   /** Image format, when the user said so. @default - detected */
   format?: pulumi.Output<"qcow2" | "raw" | "iso" | undefined>;
 }
