@@ -73,7 +73,7 @@ test("ISO nodes install themselves (install.auto with reboot) and every token ou
     expect(doc.install).toMatchObject({ auto: true, device: "auto", reboot: true });
   }
   for (const name of ["kubeconfig", "k3sToken", "sshPrivateKey", "cloudConfigs"]) {
-    expect(await program[name].isSecret).toBe(true);
+    expect(await pulumi.isSecret(program[name])).toBe(true);
   }
   expect(await value(program.apiEndpoint)).toMatch(/^https:\/\/192\.168\.213\.\d+:6443$/);
 });
