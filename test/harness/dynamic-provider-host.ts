@@ -231,6 +231,13 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
   const wire = (props: PropertyMap): Struct =>
     structproto.Struct.fromJavaScript(toWire(props, acceptSecrets) as Record<string, structTypes.JavaScriptValue>);
   const unwire = (s: Struct | undefined): PropertyMap => (s ? (fromWire(s.toJavaScript()) as PropertyMap) : {});
+  /** Every request names its resource the same way: URN, name and type. */
+  const addressed = <R extends { setUrn(v: string): unknown; setName(v: string): unknown; setType(v: string): unknown }>(req: R, type: string, name = "res"): R => {
+    req.setUrn(urn(type, name));
+    req.setName(name);
+    req.setType(type);
+    return req;
+  };
   // Responses keep the provider's secret wrappers; secret inputs re-mark same-named outputs.
   const engineOutputs = (s: Struct | undefined, ins: PropertyMap) => (acceptSecrets ? unwire(s) : annotateSecrets(unwire(s), ins));
 
@@ -239,9 +246,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
     acceptSecrets,
     async check(type, olds, news, opts = {}) {
       const req = new provproto.CheckRequest();
-      req.setUrn(urn(type, opts.name));
-      req.setName(opts.name ?? "res");
-      req.setType(type);
+      addressed(req, type, opts.name);
       req.setOlds(wire(olds));
       req.setNews(wire(news));
       const res = await call<provTypes.CheckRequest, provTypes.CheckResponse>("check", req, opts.timeoutMs);
@@ -253,9 +258,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
     async diff(type, id, olds, news, opts = {}) {
       const req = new provproto.DiffRequest();
       req.setId(id);
-      req.setUrn(urn(type, opts.name));
-      req.setName(opts.name ?? "res");
-      req.setType(type);
+      addressed(req, type, opts.name);
       req.setOlds(wire(olds));
       req.setNews(wire(news));
       req.setOldInputs(wire(opts.oldInputs ?? {}));
@@ -266,9 +269,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
     },
     async create(type, properties, opts = {}) {
       const req = new provproto.CreateRequest();
-      req.setUrn(urn(type, opts.name));
-      req.setName(opts.name ?? "res");
-      req.setType(type);
+      addressed(req, type, opts.name);
       req.setProperties(wire(properties));
       req.setPreview(opts.preview ?? false);
       req.setTimeout((opts.timeoutMs ?? callTimeoutMs) / 1000);
@@ -278,9 +279,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
     async read(type, id, state, opts = {}) {
       const req = new provproto.ReadRequest();
       req.setId(id);
-      req.setUrn(urn(type, opts.name));
-      req.setName(opts.name ?? "res");
-      req.setType(type);
+      addressed(req, type, opts.name);
       req.setProperties(wire(state));
       if (opts.inputs) req.setInputs(wire(opts.inputs));
       const res = await call<provTypes.ReadRequest, provTypes.ReadResponse>("read", req, opts.timeoutMs);
@@ -294,9 +293,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
     async update(type, id, olds, news, opts = {}) {
       const req = new provproto.UpdateRequest();
       req.setId(id);
-      req.setUrn(urn(type, opts.name));
-      req.setName(opts.name ?? "res");
-      req.setType(type);
+      addressed(req, type, opts.name);
       req.setOlds(wire(olds));
       req.setNews(wire(news));
       req.setOldInputs(wire(opts.oldInputs ?? {}));
@@ -308,9 +305,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
     async delete(type, id, properties, opts = {}) {
       const req = new provproto.DeleteRequest();
       req.setId(id);
-      req.setUrn(urn(type, opts.name));
-      req.setName(opts.name ?? "res");
-      req.setType(type);
+      addressed(req, type, opts.name);
       req.setProperties(wire(properties));
       req.setOldInputs(wire(opts.oldInputs ?? {}));
       req.setTimeout((opts.timeoutMs ?? callTimeoutMs) / 1000);
@@ -329,7 +324,7 @@ function typeScriptHint(text: string): string {
   const m = /Cannot find module '([^']+)'/.exec(text);
   if (!m || !path.isAbsolute(m[1]) || !fs.existsSync(`${m[1].replace(/\.js$/, "")}.ts`)) return "";
   return `\nhint: ${m[1]} exists only as .ts and the host is plain node (as under pulumi up); ` +
-    "load drivers as providers/secrets/provider.ts does (loadDriver registers ts-node when only the .ts exists)";
+    "load drivers with loadDriverModule (providers/load-driver.ts), which registers ts-node when only the .ts exists";
 }
 
 /** Waits for the port line Pulumi's host prints first on stdout; fails if the host exits first. */
