@@ -8,23 +8,13 @@ import * as net from "net";
 import * as path from "path";
 import { run } from "../../../providers/exec";
 import { requireTool } from "./tools";
+import { freePort } from "../../fixtures/free-port";
 
 export interface TestSshd {
   port: number;
   /** Client private key accepted for root. */
   clientKey: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 export async function startTestSshd(dir: string): Promise<TestSshd> {
