@@ -12,6 +12,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadDriverModule } from "../load-driver";
+import { SECRET_SIG, SIG_KEY } from "../wire";
 import type * as driverTypes from "./driver";
 import type * as specTypes from "./spec";
 import type { BareMetalHost, BareMetalNodeInputs, BareMetalNodeOutputs, BareMetalTimeouts } from "./spec";
@@ -19,10 +20,6 @@ import type { BareMetalHost, BareMetalNodeInputs, BareMetalNodeOutputs, BareMeta
 const DRIVER_MODULE = path.join(__dirname, "driver");
 const SPEC_MODULE = path.join(__dirname, "spec");
 
-// Pulumi's secret signature (sdk/nodejs/runtime/rpc.ts `specialSigKey`/`specialSecretSig`): state
-// values wrapped this way are stored encrypted even though they came back from `create`.
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
 /** Drops undefined members: the host serializes outputs into a protobuf Struct, which has no undefined. */
 function defined<T extends Record<string, unknown>>(o: T): T {
@@ -30,7 +27,8 @@ function defined<T extends Record<string, unknown>>(o: T): T {
 }
 
 function withSecrets(outs: BareMetalNodeOutputs): Record<string, unknown> {
-  const wrap = (v: unknown) => (v === undefined ? undefined : { [SECRET_SIG]: SECRET_VALUE, value: v });
+  // Wrapped as secrets, state values are stored encrypted even though they came back from `create`.
+  const wrap = (v: unknown) => (v === undefined ? undefined : { [SIG_KEY]: SECRET_SIG, value: v });
   const host = defined({ ...outs.host, password: wrap(outs.host.password), privateKey: wrap(outs.host.privateKey) });
   return defined({ ...outs, host, cloudConfig: wrap(outs.cloudConfig), adminPrivateKey: wrap(outs.adminPrivateKey) });
 }

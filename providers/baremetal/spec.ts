@@ -7,6 +7,7 @@ import { configDigest } from "../../kairos/cluster-config";
 import type { ValidationIssue } from "../../kairos/cloudconfig/model";
 import { INSTALL_DEVICE_PATTERN } from "../../kairos/scripts";
 import { parseHostKey } from "../ssh/hostkey";
+import { UNKNOWN_VALUE } from "../wire";
 
 /** One machine booted into the Kairos live ISO, reachable over SSH. */
 export interface BareMetalHost {
@@ -78,9 +79,7 @@ export const DEFAULT_TIMEOUTS: Required<BareMetalTimeouts> = { connectMs: 600_00
 export const DEFAULT_LIVE_USER = "kairos";
 export const DEFAULT_DEVICE = "auto";
 
-/** Pulumi's placeholder for a value unknown during preview (@pulumi/pulumi runtime/rpc.js `unknownValue`). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const unknown = (v: unknown) => v === UNKNOWN;
+const unknown = (v: unknown) => v === UNKNOWN_VALUE;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LOGIN = /^[a-z_][a-z0-9_.-]{0,31}$/i;

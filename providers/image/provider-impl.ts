@@ -13,6 +13,7 @@
 import * as path from "path";
 import { validateBuilder, validateImageSpec, validatePush, type ImageSpec } from "../../kairos/image";
 import { buildImage, checkArtifacts, planBuild, removeArtifacts, type BuildRequest, type BuildResult } from "./driver";
+import { UNKNOWN_VALUE } from "../wire";
 
 /** The resource's inputs, as the provider receives them (secrets already unwrapped). */
 export interface LocalBuildInputs {
@@ -33,9 +34,7 @@ export interface LocalBuildOutputs extends LocalBuildInputs, Omit<BuildResult, "
   drift: string[];
 }
 
-/** Pulumi's marker for a value not known during preview. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const hasUnknown = (v: unknown): boolean => JSON.stringify(v ?? null).includes(UNKNOWN);
+const hasUnknown = (v: unknown): boolean => JSON.stringify(v ?? null).includes(UNKNOWN_VALUE);
 const DRIFT_PREFIX = "drifted:";
 
 function request(i: LocalBuildInputs, log?: (m: string) => void): BuildRequest {

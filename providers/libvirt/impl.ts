@@ -8,14 +8,12 @@ import { createHash } from "crypto";
 import { physicalName } from "../../kairos/names";
 import { NETWORK_MODES, domainSpecIssues, networkSpecIssues, DomainSpec, NetworkSpec } from "../../kairos/libvirt";
 import * as d from "./driver";
+import { UNKNOWN_VALUE } from "../wire";
 
 type Props = Record<string, any>;
 export interface CheckFailure { property: string; reason: string }
 
-// Pulumi's unknown-value sentinel (@pulumi/pulumi runtime/rpc.ts `unknownValue`), inlined so this
-// module does not load the SDK.
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const isUnknown = (v: unknown) => v === UNKNOWN;
+const isUnknown = (v: unknown) => v === UNKNOWN_VALUE;
 const known = (p: Props): boolean => Object.values(p).every((v) => !isUnknown(v) && (typeof v !== "object" || v === null || known(v)));
 
 export const DEFAULT_URI = "qemu:///system";

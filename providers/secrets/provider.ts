@@ -14,6 +14,8 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadDriverModule } from "../load-driver";
+// Pulumi's wire encodings without the SDK (a serialized provider must not capture it).
+import { SECRET_SIG, SIG_KEY, UNKNOWN_VALUE as UNKNOWN } from "../wire";
 import type * as Driver from "./driver";
 
 const DRIVER_MODULE = path.join(__dirname, "driver");
@@ -23,11 +25,6 @@ function loadDriver(): typeof Driver {
   return loadDriverModule<typeof Driver>(DRIVER_MODULE);
 }
 
-// Pulumi's wire encodings (@pulumi/pulumi runtime/rpc.ts: specialSigKey, specialSecretSig,
-// unknownValue), inlined so the serialized provider does not capture the SDK.
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const SECRET_FIELDS = ["networkToken", "k3sToken", "sshPrivateKey"];
 
 /** Output fields returned as secret values, so the engine stores them encrypted. */
