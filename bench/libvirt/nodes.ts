@@ -138,19 +138,50 @@ async function createOne(lab: Lab, node: string, t0: bigint, opts: NodeRunOption
 async function awaitGuest(lab: Lab, entry: BenchNode, t: NodeTimeline, t0: bigint, opts: NodeRunOptions, ctl: RunControl): Promise<void> {
   const { node, domain } = entry;
   const name = domain.name;
-  const wait = { timeoutMs: opts.waitTimeoutMs, serialLogFile: domain.serialLogFile, clock: ctl.clock };
-  const [addr] = await Promise.all([
-    waitForAddress(lab.conn, name, { ...wait, intervalMs: 500 }).then((a) => {
-      t.addressMs = msSince(t0);
-      return a;
-    }),
-    opts.until === "ssh" ? waitForConsoleReady(lab, entry, opts.waitTimeoutMs, ctl.clock).then(() => void (t.consoleReadyMs = msSince(t0))) : undefined,
-  ]);
-  t.address = addr.address;
-  if (opts.until === "ssh") {
-    await waitForSsh(lab, node, addr.address, opts.waitTimeoutMs, ctl.clock);
-    t.sshMs = msSince(t0);
+  // A guest whose kernel panicked never answers: end its waits at once instead of at the timeout.
+  const watch = watchForPanic(lab, domain.serialLogFile, opts.waitTimeoutMs, ctl);
+  const clock: Clock = {
+    now: () => ctl.clock.now(),
+    sleep: async (ms) => {
+      await ctl.clock.sleep(ms);
+      if (watch.panic) throw new Error(`${name}: ${watch.panic}`);
+    },
+  };
+  try {
+    const [addr] = await Promise.all([
+      waitForAddress(lab.conn, name, { timeoutMs: opts.waitTimeoutMs, serialLogFile: domain.serialLogFile, clock, intervalMs: 500 }).then((a) => {
+        t.addressMs = msSince(t0);
+        return a;
+      }),
+      opts.until === "ssh" ? waitForConsoleReady(lab, entry, opts.waitTimeoutMs, clock).then(() => void (t.consoleReadyMs = msSince(t0))) : undefined,
+    ]);
+    t.address = addr.address;
+    if (opts.until === "ssh") {
+      await waitForSsh(lab, node, addr.address, opts.waitTimeoutMs, clock);
+      t.sshMs = msSince(t0);
+    }
+  } finally {
+    watch.stop();
   }
+}
+
+/** Pure: the reason of a `Kernel panic - not syncing: <reason>` line in console text, if any. */
+export function kernelPanic(consoleText: string): string | undefined {
+  const m = /Kernel panic - not syncing: ([^\r\n]*)/.exec(consoleText);
+  return m ? `guest kernel panic: ${m[1].replace(/\s*\]---\s*$/, "").trim()}` : undefined;
+}
+
+/** Reads the console tail every second (bounded by `timeoutMs`) and records a kernel panic. */
+function watchForPanic(lab: Lab, log: string, timeoutMs: number, ctl: RunControl): { panic?: string; stop(): void } {
+  const state: { panic?: string; stopped: boolean; stop(): void } = { stopped: false, stop: () => void (state.stopped = true) };
+  void (async () => {
+    for (let i = 0; i < Math.ceil(timeoutMs / 1000) && !state.stopped && !ctl.failed; i++) {
+      state.panic = kernelPanic(await serialTail(lab.conn, log, 60).catch(() => ""));
+      if (state.panic) return;
+      await systemClock.sleep(1000);
+    }
+  })();
+  return state;
 }
 
 /**

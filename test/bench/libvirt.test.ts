@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { median } from "../../bench/libvirt";
 import { qemuImgCreateArgv, qemuIoWriteArgv } from "../../bench/libvirt/bases";
-import { NodeTimeline, latest, standInUserData } from "../../bench/libvirt/nodes";
+import { NodeTimeline, kernelPanic, latest, standInUserData } from "../../bench/libvirt/nodes";
 import { run } from "../../providers/exec";
 import { qemuImgInfo } from "../../providers/libvirt/driver";
 import { parseStandInConsole } from "../fixtures/standin-guest/console";
@@ -45,6 +45,15 @@ describe("bench helpers (pure)", () => {
     expect(text).toContain("users:\n- name: kairos\n  ssh_authorized_keys:\n  - ssh-ed25519 AAAAkey bench\n");
     // What the guest would print for it parses back with the fixture's own console reader.
     expect(parseStandInConsole("STANDIN hostname=cp1\nSTANDIN admin=kairos keys=1\nSTANDIN ready\n")).toMatchObject({ hostname: "cp1", admin: "kairos", ready: true });
+  });
+
+  test("a kernel panic on the console is found with its reason; a clean boot has none", () => {
+    const panic =
+      "[    0.088000] Kernel panic - not syncing: IO-APIC + timer doesn't work!  Boot with apic=debug and send a report.  Then try booting with the 'noapic' option. ]---\r\n";
+    expect(kernelPanic("SeaBIOS\r\n" + panic)).toBe(
+      "guest kernel panic: IO-APIC + timer doesn't work!  Boot with apic=debug and send a report.  Then try booting with the 'noapic' option.",
+    );
+    expect(kernelPanic("[    1.0] Run /init as init process\nSTANDIN boot 6.1.0-56-amd64\nSTANDIN ready\n")).toBeUndefined();
   });
 
   test("qemu-img and qemu-io argv", () => {
