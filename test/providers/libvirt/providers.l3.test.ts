@@ -151,7 +151,7 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     });
     expect(ctx.vm.props.resolvedDomainType).toBe("qemu");
     expect(ctx.vm.props.addressSource).toBe("lease");
-    expect(String(ctx.vm.props.address)).toMatch(/^10\.214\.7\.\d+$/);
+    expect(String(ctx.vm.props.address)).toMatch(new RegExp(`^10\\.214\\.${octet}\\.\\d+$`));
     expect(ctx.vm.props.macAddress).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
     const report = parseStandInConsole(await serialTail(LOCAL, String(ctx.vm.props.serialLogFile), 400));
     expect(report.userDataSha256).toBe(ctx.cidata.props.userDataSha256);
