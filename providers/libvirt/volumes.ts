@@ -16,6 +16,7 @@ import { run } from "../exec";
 import { checkReadable } from "./preflight";
 import { Connection, QEMU_IMG_INSTALL_HINT, destroyAndUndefine, virsh, virshOrMissing, virshWithXml } from "./virsh";
 import { parseSha256Sums } from "../../kairos/checksums";
+import { PermanentError, retryUntil } from "../retry";
 
 export type ImageFormat = "qcow2" | "raw" | "iso";
 
@@ -175,7 +176,7 @@ export async function uploadFileAsVolume(conn: Connection, pool: string, name: s
   return cleanupOnFailure(conn, pool, name, async () => {
     await virsh(conn, ["vol-upload", "--pool", pool, name, file], { timeoutMs: 60 * 60_000 });
     // Let libvirt re-probe the uploaded header (qcow2 virtual size differs from the file size).
-    await virsh(conn, ["pool-refresh", pool]);
+    await refreshPool(conn, pool);
     const v = await readVolume(conn, pool, name);
     if (!v) throw new Error(`volume '${name}' vanished from pool '${pool}' right after upload`);
     return v;
@@ -236,6 +237,26 @@ export interface BaseImageResult {
   /** sha256 (hex) of the uploaded bytes; kept in state so an unchanged image is not re-uploaded. */
   sha256: string;
   format: ImageFormat;
+}
+
+/**
+ * `pool-refresh`, retried while another upload into the same pool is running: libvirt refuses a
+ * refresh then ("pool '…' has asynchronous jobs running"), and `pulumi up` uploads every node's
+ * cidata volume at once. Bounded: 2 minutes.
+ */
+async function refreshPool(conn: Connection, pool: string): Promise<void> {
+  await retryUntil(
+    async () => {
+      try {
+        await virsh(conn, ["pool-refresh", pool]);
+        return true;
+      } catch (e) {
+        if (e instanceof Error && /asynchronous jobs running/.test(e.message)) throw e; // busy: try again
+        throw new PermanentError(e instanceof Error ? e.message : String(e));
+      }
+    },
+    { what: `libvirt to refresh pool '${pool}' (other uploads into it were running)`, timeoutMs: 120_000, intervalMs: 500 },
+  );
 }
 
 /** Imports a base image into `pool` as volume `name`. URL downloads are verified before upload. */

@@ -165,6 +165,18 @@ describe("cidata volumes", () => {
     expect(iso.files["user-data"]).toBe(userData);
     expect(iso.files["meta-data"]).toBe("instance-id: n1\n");
   });
+
+  test("eight cidata volumes uploaded into one pool at once all land (pulumi up creates them concurrently)", async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `${id}-par${i}`);
+    try {
+      const made = await Promise.all(names.map((name, i) =>
+        createCidataVolume(LOCAL, { pool: pool.name, name, content: { userData: `#cloud-config\nhostname: p${i}\n`, instanceId: `p${i}` } })));
+      expect(new Set(made.map((m) => m.userDataSha256)).size).toBe(8);
+      for (const name of names) expect(await readVolume(LOCAL, pool.name, name)).toBeDefined();
+    } finally {
+      for (const name of names) await deleteVolume(LOCAL, pool.name, name);
+    }
+  });
 });
 
 describe("networks", () => {
