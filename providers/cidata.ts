@@ -74,15 +74,21 @@ export async function buildCidataIso(outFile: string, content: CidataContent): P
         installHint: "neither xorriso nor genisoimage is installed; apt-get install xorriso",
       });
     }
-    // Create the destination 0600 before copying, so the ISO is never world-readable.
-    // (copyFileSync would copy the 0644 mode xorriso gave the staging file.)
-    const fd = fs.openSync(outFile, "w", 0o600);
-    try {
-      fs.fchmodSync(fd, 0o600);
-      fs.writeFileSync(fd, fs.readFileSync(tmpIso));
-    } finally {
-      fs.closeSync(fd);
-    }
+    copyFilePrivate(tmpIso, outFile);
     return fs.statSync(outFile).size;
   });
+}
+
+/**
+ * Copies `src` to `dest`, created owner-only (0600) before any byte is written, so a file holding
+ * secrets is never world-readable (copyFileSync would carry over the source's mode, e.g. xorriso's 0644).
+ */
+export function copyFilePrivate(src: string, dest: string): void {
+  const fd = fs.openSync(dest, "w", 0o600);
+  try {
+    fs.fchmodSync(fd, 0o600);
+    fs.writeFileSync(fd, fs.readFileSync(src));
+  } finally {
+    fs.closeSync(fd);
+  }
 }

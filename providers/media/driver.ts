@@ -12,7 +12,7 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { buildCidataIso } from "../cidata";
+import { buildCidataIso, copyFilePrivate } from "../cidata";
 import { run } from "../exec";
 import { fileSha256 } from "../image/driver";
 import { buildIsoArgv, ISO_NAME } from "../../kairos/image/auroraboot";
@@ -28,16 +28,6 @@ export function ensurePrivateDir(dir: string): void {
   fs.chmodSync(dir, 0o700);
 }
 
-/** Copies `src` into a new owner-only `dest` (created 0600 before any byte is written). */
-function copyPrivate(src: string, dest: string): void {
-  const fd = fs.openSync(dest, "w", 0o600);
-  try {
-    fs.fchmodSync(fd, 0o600);
-    fs.writeFileSync(fd, fs.readFileSync(src));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 async function describe(file: string, kind: MediaFile["kind"]): Promise<MediaFile> {
   return { path: file, kind, sha256: await fileSha256(file), size: fs.statSync(file).size };
@@ -91,7 +81,7 @@ async function writeRoleIso(outputDir: string, r: RoleIsoSpec, nodeConfig: strin
     }
     if (!fs.existsSync(built)) throw new Error(`media: the ISO build finished but wrote no ${ISO_NAME}.iso for roleIso ${JSON.stringify(r.name)}`);
     // AuroraBoot may run as root and leave a root-owned 0644 file: copy into our own 0600 file.
-    copyPrivate(built, roleIsoPath(outputDir, r));
+    copyFilePrivate(built, roleIsoPath(outputDir, r));
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
