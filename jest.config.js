@@ -11,6 +11,6 @@ module.exports = {
   testTimeout: 120000,
   reporters: ["default", "<rootDir>/test/summary-reporter.js"],
   transform: {
-    "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false }, isolatedModules: true }],
+    "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false } }],
   },
 };

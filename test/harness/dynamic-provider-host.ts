@@ -45,7 +45,8 @@ import type * as provTypes from "@pulumi/pulumi/proto/provider_pb";
 import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import { PropertyMap, annotateSecrets, fromWire, toWire } from "./property-values";
 
-export { PropertyMap, Secret, UNKNOWN, isSecret, reveal, secret, allStrings, containsSecrets } from "./property-values";
+export type { PropertyMap, Secret } from "./property-values";
+export { UNKNOWN, isSecret, reveal, secret, allStrings, containsSecrets } from "./property-values";
 
 /** The repository root (where package.json and node_modules are). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
