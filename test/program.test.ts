@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { outputValue as value, settleThenDisconnect } from "./harness/mocks";
 
 interface Registered { type: string; name: string; inputs: Record<string, any> }
 const registered: Registered[] = [];
@@ -40,13 +41,8 @@ beforeAll(async () => {
   program = await import("../index");
 });
 
-afterAll(async () => {
-  const until = Date.now() + 60_000;
-  while (Date.now() - lastRegistration < 3000 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  await pulumi.runtime.disconnect();
-}, 90_000);
+afterAll(() => settleThenDisconnect(() => lastRegistration), 90_000);
 
-const value = <V>(o: pulumi.Output<V>): Promise<V> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 
 test("the default stack boots 1 server and 2 agents from the pinned release ISO, verified by its checksum file", async () => {
   const nodes = await value(program.nodes);

@@ -8,8 +8,8 @@ import { utils as sshUtils } from "ssh2";
 import { ClusterSecrets } from "../../components/cluster-secrets";
 import { decodeNetworkToken } from "../../kairos/edgevpn/token";
 import { ProgramRun, runProgramWithDynamicProviders } from "../harness/dynamic-provider-host";
+import { outputValue as value } from "../harness/mocks";
 
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 
 describe("ClusterSecrets in a program run through the real host (L3+)", () => {
   let run: ProgramRun | undefined;

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSecrets as ClusterSecretsT } from "../../components/cluster-secrets";
+import { outputValue as value } from "../harness/mocks";
 
 interface Registered { type: string; name: string; inputs: Record<string, unknown> }
 const registered: Registered[] = [];
@@ -31,7 +32,6 @@ beforeAll(async () => {
   ({ ClusterSecrets } = await import("../../components/cluster-secrets"));
 });
 
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 const secretness = (o: pulumi.Output<unknown>): Promise<boolean> => pulumi.isSecret(o);
 const urnOf = (r: pulumi.Resource): Promise<string> => value(r.urn);
 const monitorUrns = (): string[] => [...((pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> }).resources.keys())];

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { KairosCluster as KairosClusterT } from "../../components/kairos-cluster";
+import { outputValue as value, settleThenDisconnect } from "../harness/mocks";
 
 interface Registered { type: string; name: string; inputs: Record<string, any> }
 const registered: Registered[] = [];
@@ -35,13 +36,8 @@ beforeAll(async () => {
   ({ KairosCluster } = await import("../../components/kairos-cluster"));
 });
 
-afterAll(async () => {
-  const until = Date.now() + 60_000;
-  while (Date.now() - lastRegistration < 3000 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  await pulumi.runtime.disconnect();
-}, 90_000);
+afterAll(() => settleThenDisconnect(() => lastRegistration), 90_000);
 
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 const monitorUrns = (): string[] => [...((pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> }).resources.keys())];
 const settle = async (count: () => number, want: number) => {
   const until = Date.now() + 30_000;

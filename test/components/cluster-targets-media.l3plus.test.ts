@@ -13,8 +13,8 @@ import { KairosCluster } from "../../components/kairos-cluster";
 import { roleCloudConfig } from "../../providers/media/spec";
 import { ProgramRun, runProgramWithDynamicProviders } from "../harness/dynamic-provider-host";
 import { readIso, requireXorriso } from "../providers/media/iso-read";
+import { outputValue as value } from "../harness/mocks";
 
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 
 describe("KairosCluster media target in a program run through the real host (L3+)", () => {
   let run: ProgramRun | undefined;

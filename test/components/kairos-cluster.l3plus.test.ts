@@ -14,8 +14,8 @@ import { KairosCluster } from "../../components/kairos-cluster";
 import { buildStandInGuest } from "../fixtures/standin-guest/build";
 import { ProgramRun, isSecret, privateTempDir, reveal, runProgramWithDynamicProviders } from "../harness/dynamic-provider-host";
 import { LOCAL, TestPool, createTestPool, ensureLibvirtd, runId } from "../providers/libvirt/env";
+import { outputValue as value } from "../harness/mocks";
 
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 const id = runId();
 const scratch = privateTempDir("kairos-l3plus-cluster-");
 let pool: TestPool | undefined;

@@ -10,6 +10,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { generateNetworkToken } from "../../kairos/edgevpn";
 import type { KairosCluster as KairosClusterT, KairosClusterArgs } from "../../components/kairos-cluster";
+import { outputValue as value, settleThenDisconnect } from "../harness/mocks";
 
 interface Registered { type: string; name: string; inputs: Record<string, any>; parent?: string }
 const registered: Registered[] = [];
@@ -65,15 +66,8 @@ beforeAll(async () => {
   ({ KairosCluster } = await import("../../components/kairos-cluster"));
 });
 
-// Providers of resources no test awaited may still be serializing: let them finish before jest
-// tears the module registry down (bounded: 60 s).
-afterAll(async () => {
-  const until = Date.now() + 60_000;
-  while (Date.now() - lastRegistration < 3000 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  await pulumi.runtime.disconnect();
-}, 90_000);
+afterAll(() => settleThenDisconnect(() => lastRegistration), 90_000);
 
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
 const monitorUrns = (): string[] => [...((pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> }).resources.keys())];
 const IMAGE = { kind: "disk" as const, path: "/images/kairos.raw" };
 const LIBVIRT = { kind: "libvirt" as const, network: { kind: "create" as const, mode: "isolated" as const, cidr: "10.9.0.0/24" }, domainType: "qemu" as const };
