@@ -4,7 +4,7 @@
  * override with `pulumi config set <key> <value>`. See README "The default stack".
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as kairos from "./lib";
+import * as kairos from "pulumi-kairos"; // this package by name, as a user program imports it (self-link)
 
 const config = new pulumi.Config();
 const imagePath = config.get("imagePath") ?? "";

@@ -1,27 +1,13 @@
 /**
  * `KairosImageBuild`: the dynamic resource that builds a Kairos image on the machine running
- * Pulumi. The provider object below is what Pulumi serializes; each method requires the
- * implementation by absolute path at run time (a relative `require` would resolve against Pulumi's
- * provider host, and a captured module would be serialized by value: pulumi runtime/closure
- * createClosure.js `captureModuleAsync`), so the stored provider stays small and loads in a fresh process.
+ * Pulumi. What its provider does is ./impl.ts (`localBuild`), reached by package path
+ * (../driver-provider.ts).
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ArtifactInfo, ImageSpec } from "../../kairos/image";
-import { loadDriverModule } from "../load-driver";
-import type * as Impl from "./provider-impl";
+import { driverProvider } from "../driver-provider";
 
-// Extension-less: provider-impl.js in the built package, .ts from source (loadDriverModule registers ts-node).
-const IMPL = path.join(__dirname, "provider-impl");
-
-const provider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => loadDriverModule<typeof Impl>(IMPL).check(olds, news),
-  diff: (id, olds, news) => loadDriverModule<typeof Impl>(IMPL).diff(id, olds, news),
-  create: (inputs) => loadDriverModule<typeof Impl>(IMPL).create(inputs),
-  read: (id, props) => loadDriverModule<typeof Impl>(IMPL).read(id, props),
-  update: (id, olds, news) => loadDriverModule<typeof Impl>(IMPL).update(id, olds, news),
-  delete: (id, props) => loadDriverModule<typeof Impl>(IMPL).remove(id, props),
-};
+const provider = driverProvider("image", "localBuild");
 
 export interface KairosImageBuildArgs {
   spec: pulumi.Input<ImageSpec>;

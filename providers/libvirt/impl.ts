@@ -1,6 +1,7 @@
 /**
  * What the libvirt dynamic providers do, as plain functions over plain objects (no Pulumi import),
- * loaded inside the provider methods by `load.ts`. One section per resource type; each has
+ * exported as `pulumi-kairos/drivers/libvirt` (../driver-provider.ts). One section per resource
+ * type, each wrapped by `versioned` (../state-schema.ts); each has
  * check (validate + compute the physical name), diff (what replaces), create, read (drift and
  * out-of-band deletion: a missing object returns no id), delete (idempotent).
  */
@@ -9,6 +10,7 @@ import { physicalName } from "../../kairos/names";
 import { NETWORK_MODES, domainSpecIssues, networkSpecIssues, DomainSpec, NetworkSpec } from "../../kairos/libvirt";
 import * as d from "./driver";
 import { UNKNOWN_VALUE } from "../wire";
+import { rewriteState, versioned } from "../state-schema";
 
 type Props = Record<string, any>;
 export interface CheckFailure { property: string; reason: string }
@@ -59,7 +61,7 @@ function diffResult(replaces: string[], updates: string[] = []) {
 // ---------------------------------------------------------------- base image volume
 
 /** Inputs: uri, pool, stack, cluster, name?, source: { kind: "file", path } | { kind: "url", url, sha256 | checksumUrl }. */
-export const baseImage = {
+export const baseImage = versioned("kairos-libvirt:BaseImageVolume", {
   async check(_olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
     const inputs = commonCheck(news, "base", false, failures);
@@ -115,15 +117,17 @@ export const baseImage = {
     return v ? { id, props: { ...props, path: v.path, capacityBytes: v.capacityBytes } } : { id: "", props: {} };
   },
 
+  update: rewriteState,
+
   async delete(_id: string, props: Props) {
     await d.deleteVolume(conn(props), props.pool, props.name);
   },
-};
+});
 
 // ---------------------------------------------------------------- node disk
 
 /** Inputs: uri, pool, stack, cluster, node, name?, sizeGiB, baseVolume? (same pool unless basePool). */
-export const nodeDisk = {
+export const nodeDisk = versioned("kairos-libvirt:NodeDisk", {
   async check(_olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
     const inputs = commonCheck(news, "disk", true, failures);
@@ -154,10 +158,12 @@ export const nodeDisk = {
     return v ? { id, props: { ...props, path: v.path, capacityBytes: v.capacityBytes, backingPath: v.backingPath ?? "" } } : { id: "", props: {} };
   },
 
+  update: rewriteState,
+
   async delete(_id: string, props: Props) {
     await d.deleteVolume(conn(props), props.pool, props.name);
   },
-};
+});
 
 // ---------------------------------------------------------------- cidata volume
 
@@ -171,7 +177,7 @@ export function userDataDigest(userData: string): string {
  * (Kairos reads user-data once) and create-before-delete never collides. The user-data itself is
  * never returned in the outputs; only its digest is.
  */
-export const cidata = {
+export const cidata = versioned("kairos-libvirt:CidataVolume", {
   async check(_olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
     const ud = news.userData;
@@ -207,10 +213,12 @@ export const cidata = {
     return v ? { id, props: { ...props, path: v.path } } : { id: "", props: {} };
   },
 
+  update: rewriteState,
+
   async delete(_id: string, props: Props) {
     await d.deleteVolume(conn(props), props.pool, props.name);
   },
-};
+});
 
 // ---------------------------------------------------------------- network
 
@@ -219,7 +227,7 @@ export const cidata = {
  * "existing", else derived), cidr, dhcpStart?, dhcpEnd?. An existing network is only checked and
  * never deleted.
  */
-export const network = {
+export const network = versioned("kairos-libvirt:Network", {
   async check(_olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
     const modes = ["existing", ...NETWORK_MODES];
@@ -257,10 +265,12 @@ export const network = {
     return n ? { id, props: { ...props, bridge: n.bridge, active: n.active } } : { id: "", props: {} };
   },
 
+  update: rewriteState,
+
   async delete(_id: string, props: Props) {
     if (props.mode !== "existing") await d.deleteNetwork(conn(props), props.name);
   },
-};
+});
 
 function toNetworkSpec(p: Props): NetworkSpec {
   return {
@@ -281,7 +291,7 @@ function toNetworkSpec(p: Props): NetworkSpec {
  * addressTimeoutSeconds (default 300). Every change replaces the domain (Kairos reads its
  * configuration once; a new node is the honest update).
  */
-export const domain = {
+export const domain = versioned("kairos-libvirt:Domain", {
   async check(_olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
     const inputs = commonCheck({ domainType: "auto", firmware: "bios", waitForAddress: true, addressTimeoutSeconds: 300, ...news }, "vm", true, failures);
@@ -349,7 +359,7 @@ export const domain = {
   async delete(_id: string, props: Props) {
     await d.deleteDomain(conn(props), props.name, { serialLogFile: props.serialLogFile ?? d.serialLogPath(props.name) });
   },
-};
+});
 
 function toDomainSpec(p: Props, type: "kvm" | "qemu"): DomainSpec {
   const ref = (volume: unknown) => (volume ? { pool: p.pool, volume: String(volume) } : undefined);

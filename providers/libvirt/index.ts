@@ -1,6 +1,6 @@
 /**
  * libvirt target: the dynamic resources (what components compose) and the driver (for tools and
- * tests). Providers load `impl.ts` by absolute path at run time (see load.ts).
+ * tests). Providers reach `impl.ts` by package path at run time (../driver-provider.ts).
  */
 export { BaseImageVolume, CidataVolume, Domain, Network, NodeDisk } from "./resources";
 export type { BaseImageVolumeArgs, CidataVolumeArgs, DomainArgs, LibvirtOwnerArgs, NetworkArgs, NodeDiskArgs } from "./resources";

@@ -4,9 +4,16 @@
  * is given. Composed by KairosCluster; usable alone.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { libvirtProvider } from "./load";
+import { driverProvider } from "../driver-provider";
 
 const MODULE = "kairos-libvirt";
+
+// One provider object per kind, made once (see ../driver-provider.ts).
+const baseImageProvider = driverProvider("libvirt", "baseImage");
+const nodeDiskProvider = driverProvider("libvirt", "nodeDisk");
+const cidataProvider = driverProvider("libvirt", "cidata");
+const networkProvider = driverProvider("libvirt", "network");
+const domainProvider = driverProvider("libvirt", "domain");
 
 /** Where and whose: shared by every libvirt resource. */
 export interface LibvirtOwnerArgs {
@@ -45,7 +52,7 @@ export class BaseImageVolume extends pulumi.dynamic.Resource {
   declare readonly capacityBytes: pulumi.Output<number>;
 
   constructor(name: string, args: BaseImageVolumeArgs, opts?: pulumi.CustomResourceOptions) {
-    super(libvirtProvider("baseImage"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, sha256: undefined, format: undefined, path: undefined, capacityBytes: undefined }, opts, MODULE, "BaseImageVolume");
+    super(baseImageProvider, name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, sha256: undefined, format: undefined, path: undefined, capacityBytes: undefined }, opts, MODULE, "BaseImageVolume");
   }
 }
 
@@ -71,7 +78,7 @@ export class NodeDisk extends pulumi.dynamic.Resource {
   declare readonly backingPath: pulumi.Output<string>;
 
   constructor(name: string, args: NodeDiskArgs, opts?: pulumi.CustomResourceOptions) {
-    super(libvirtProvider("nodeDisk"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, path: undefined, capacityBytes: undefined, backingPath: undefined }, opts, MODULE, "NodeDisk");
+    super(nodeDiskProvider, name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, path: undefined, capacityBytes: undefined, backingPath: undefined }, opts, MODULE, "NodeDisk");
   }
 }
 
@@ -92,7 +99,7 @@ export class CidataVolume extends pulumi.dynamic.Resource {
   declare readonly userDataSha256: pulumi.Output<string>;
 
   constructor(name: string, args: CidataVolumeArgs, opts?: pulumi.CustomResourceOptions) {
-    super(libvirtProvider("cidata"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, userData: pulumi.secret(args.userData), path: undefined, userDataSha256: undefined }, opts, MODULE, "CidataVolume");
+    super(cidataProvider, name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, userData: pulumi.secret(args.userData), path: undefined, userDataSha256: undefined }, opts, MODULE, "CidataVolume");
   }
 }
 
@@ -114,7 +121,7 @@ export class Network extends pulumi.dynamic.Resource {
   declare readonly owned: pulumi.Output<boolean>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
-    super(libvirtProvider("network"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, bridge: undefined, owned: undefined }, opts, MODULE, "Network");
+    super(networkProvider, name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, bridge: undefined, owned: undefined }, opts, MODULE, "Network");
   }
 }
 
@@ -165,7 +172,7 @@ export class Domain extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      libvirtProvider("domain"),
+      domainProvider,
       name,
       { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, resolvedDomainType: undefined, uuid: undefined, macAddress: undefined, address: undefined, addressSource: undefined, serialLogFile: undefined },
       opts,

@@ -1,67 +1,12 @@
 /**
  * `ClusterReady` (`pulumi-nodejs:dynamic/kairos-readiness:ClusterReady`): a dynamic resource whose
- * create waits until the cluster is usable (./driver.ts) and keeps the kubeconfig as a secret output.
- * The wait happens in create, never in an invoke, so preview and destroy don't block on a dead
- * cluster. Delete removes nothing (the nodes are other resources); read returns the state.
- *
- * Serialization: the methods load the driver by an absolute path through providers/load-driver.ts,
- * so the serialized provider stays small.
+ * create waits until the cluster is usable. What its provider does is ./impl.ts, reached by package
+ * path (../driver-provider.ts).
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { loadDriverModule } from "../load-driver";
-import type * as Driver from "./driver";
+import { driverProvider } from "../driver-provider";
 
-const DRIVER_MODULE = path.join(__dirname, "driver");
-
-function loadReadinessDriver(): typeof Driver {
-  return loadDriverModule<typeof Driver>(DRIVER_MODULE);
-}
-
-// Pulumi's wire encodings (@pulumi/pulumi runtime/rpc.ts: specialSigKey, specialSecretSig,
-// unknownValue), inlined so the serialized provider does not capture the SDK.
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-/** Inputs whose change means another cluster (or other nodes) to wait for: replace. Timeouts only update. */
-const REPLACE_ON = ["mode", "adminUser", "privateKey", "nodes", "endpoint"];
-
-const secretValue = (v: unknown) => ({ [SIG_KEY]: SECRET_SIG, value: v });
-const unwrap = (v: unknown): unknown => (typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG ? (v as { value: unknown }).value : v);
-
-export const clusterReadyProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds, news) {
-    const known = Object.fromEntries(Object.entries(news).filter(([, v]) => v !== UNKNOWN && !JSON.stringify(v ?? null).includes(UNKNOWN)));
-    return { inputs: news, failures: loadReadinessDriver().validateReadyInputs(known) };
-  },
-
-  async diff(_id, olds, news) {
-    const replaces = REPLACE_ON.filter((k) => JSON.stringify(unwrap(olds[k]) ?? null) !== JSON.stringify(unwrap(news[k]) ?? null));
-    const changes = replaces.length > 0 || ["sshTimeoutSeconds", "readyTimeoutSeconds", "intervalMs"].some((k) => olds[k] !== news[k]);
-    return { changes, replaces, deleteBeforeReplace: false };
-  },
-
-  async create(inputs) {
-    const driver = loadReadinessDriver();
-    const plain = { ...inputs, privateKey: unwrap(inputs.privateKey) } as Driver.ClusterReadyInputs;
-    const out = await driver.waitClusterReady(plain);
-    const id = `ready-${plain.nodes.map((n) => n.name).join(",").length}-${Date.now().toString(36)}`;
-    return { id, outs: { ...inputs, ...out, kubeconfig: secretValue(out.kubeconfig) } };
-  },
-
-  async update(_id, _olds, news) {
-    // Only wait bounds changed: the cluster was already found ready; keep what was seen.
-    return { outs: { ..._olds, ...news } };
-  },
-
-  async read(id, props) {
-    return { id, props: props?.kubeconfig === undefined ? props : { ...props, kubeconfig: secretValue(unwrap(props.kubeconfig)) } };
-  },
-
-  async delete() {
-    // Nothing outside Pulumi's state: the nodes are their own resources.
-  },
-};
+const clusterReadyProvider = driverProvider("readiness", "clusterReady");
 
 /** Inputs of ClusterReady; see ./driver.ts `ClusterReadyInputs` for meanings. */
 export interface ClusterReadyArgs {

@@ -5,7 +5,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  CapturedResource, DynamicProviderHost, REPO_ROOT, captureDynamicResource, isSecret, reveal, secret, startDynamicProviderHost,
+  CapturedResource, DynamicProviderHost, captureDynamicResource, isSecret, reveal, secret, startDynamicProviderHost,
 } from "./dynamic-provider-host";
 import { EchoResource } from "./fixtures/echo-resource";
 
@@ -80,11 +80,10 @@ describe("L3 harness: Pulumi's dynamic provider host over gRPC", () => {
     await expect(host!.create(TYPE, { name: "x", __provider: broken })).rejects.toThrow(/create failed: boom from provider/);
   });
 
-  it("explains a driver that exists only as TypeScript, which plain node cannot load", async () => {
-    const ts = path.join(REPO_ROOT, "test", "harness", "fixtures", "echo-resource");
-    const provider = `exports.handler = () => ({ check: async () => { require(${JSON.stringify(ts)}); return {}; } });`;
+  it("reports a provider's own error with the host's output", async () => {
+    const provider = `exports.handler = () => ({ check: async () => { require("pulumi-kairos/drivers/no-such-family"); return {}; } });`;
     await expect(host!.check(TYPE, {}, { name: "x", __provider: provider }))
-      .rejects.toThrow(/check failed: Cannot find module[\s\S]*hint: .*echo-resource exists only as \.ts and the host is plain node/);
+      .rejects.toThrow(/check failed: Cannot find module '.*dist\/providers\/no-such-family\/impl\.js'[\s\S]*host output \(tail\)/);
   });
 
   it("fails to start with a clear message when the host cannot be spawned", async () => {

@@ -208,7 +208,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
       fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (err) {
           const hostLog = output.trim().split("\n").slice(-20).join("\n");
-          reject(new Error(`${method} failed: ${err.details || err.message}${hostLog ? `\nhost output (tail):\n${hostLog}` : ""}${typeScriptHint(`${err.details} ${output}`)}`));
+          reject(new Error(`${method} failed: ${err.details || err.message}${hostLog ? `\nhost output (tail):\n${hostLog}` : ""}`));
         } else resolve(res);
       });
     });
@@ -318,14 +318,6 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
       await stop();
     },
   };
-}
-
-/** A hint when the fresh host failed to require a module that exists only as TypeScript source. */
-function typeScriptHint(text: string): string {
-  const m = /Cannot find module '([^']+)'/.exec(text);
-  if (!m || !path.isAbsolute(m[1]) || !fs.existsSync(`${m[1].replace(/\.js$/, "")}.ts`)) return "";
-  return `\nhint: ${m[1]} exists only as .ts and the host is plain node (as under pulumi up); ` +
-    "load drivers with loadDriverModule (providers/load-driver.ts), which registers ts-node when only the .ts exists";
 }
 
 /** Waits for the port line Pulumi's host prints first on stdout; fails if the host exits first. */

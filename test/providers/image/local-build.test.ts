@@ -42,10 +42,10 @@ describe("KairosImageBuild through Pulumi's dynamic provider host", () => {
   let id = "";
   let state: Record<string, unknown> = {};
 
-  test("the serialized provider is small: methods require the implementation by absolute path", () => {
+  test("the serialized provider is small: methods require the implementation by package path", () => {
     expect(captured.type).toBe(TYPE);
     expect(captured.provider.length).toBeLessThan(6000);
-    expect(captured.provider).toContain(path.join("providers", "image", "provider-impl"));
+    expect(captured.provider).toContain('"pulumi-kairos/drivers/image"');
     expect(captured.provider).not.toContain("renderDockerfile");
     expect(isSecret(captured.inputs.cloudConfig)).toBe(true);
   });

@@ -1,6 +1,7 @@
 /** L0: the providers' check and diff decisions (no libvirt needed for these paths). */
 import { baseImage, cidata, domain, network, nodeDisk, userDataDigest } from "../../../providers/libvirt/impl";
 import { physicalName } from "../../../kairos/names";
+import { stamp } from "../../../providers/state-schema";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const owner = { uri: "qemu:///system", stack: "dev", cluster: "c1" };
@@ -44,7 +45,7 @@ describe("check", () => {
 describe("diff", () => {
   test("a URL base image replaces only when its checksum changes; an unknown source replaces", async () => {
     const sha = "a".repeat(64);
-    const olds = { ...owner, pool: "p", name: "b", source: { kind: "url", url: "http://h/x", sha256: sha }, sha256: sha };
+    const olds = stamp({ ...owner, pool: "p", name: "b", source: { kind: "url", url: "http://h/x", sha256: sha }, sha256: sha });
     expect((await baseImage.diff("p/b", olds, { ...olds, source: { kind: "url", url: "http://mirror/x", sha256: sha.toUpperCase() } })).changes).toBe(false);
     expect((await baseImage.diff("p/b", olds, { ...olds, source: { kind: "url", url: "http://h/x", sha256: "b".repeat(64) } })).replaces).toEqual(["source"]);
     expect((await baseImage.diff("p/b", olds, { ...olds, source: UNKNOWN })).replaces).toEqual(["source"]);
@@ -52,13 +53,13 @@ describe("diff", () => {
 
   test("cidata replaces on changed user-data and compares only digests", async () => {
     const ud = "#cloud-config\n";
-    const olds = { ...owner, node: "n", pool: "p", name: "c", userDataSha256: userDataDigest(ud) };
+    const olds = stamp({ ...owner, node: "n", pool: "p", name: "c", userDataSha256: userDataDigest(ud) });
     expect((await cidata.diff("p/c", olds, { ...olds, userData: ud })).changes).toBe(false);
     expect((await cidata.diff("p/c", olds, { ...olds, userData: ud + "x: 1\n" })).replaces).toEqual(["userData"]);
   });
 
   test("a domain replaces on any machine change but only updates on wait settings", async () => {
-    const olds = { ...owner, node: "n", name: "vm", vcpus: 1, memoryMiB: 256, waitForAddress: true, addressTimeoutSeconds: 300 };
+    const olds = stamp({ ...owner, node: "n", name: "vm", vcpus: 1, memoryMiB: 256, waitForAddress: true, addressTimeoutSeconds: 300 });
     expect(await domain.diff("vm", olds, { ...olds, addressTimeoutSeconds: 60 })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect((await domain.diff("vm", olds, { ...olds, vcpus: 2 })).replaces).toEqual(["vcpus"]);
   });

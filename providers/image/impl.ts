@@ -1,6 +1,6 @@
 /**
- * The local-build dynamic provider's logic, loaded by absolute path from inside the serialized
- * provider's methods (see local-build.ts), so the text Pulumi stores stays a few lines long.
+ * The local-build dynamic provider's logic (`pulumi-kairos/drivers/image`, kind `localBuild`),
+ * reached by package path from the serialized provider (../driver-provider.ts).
  *
  * - check: validates the spec and paths (every problem, at its field).
  * - diff: recomputes the content key from the new inputs; a different key, or drift seen by read,
@@ -14,6 +14,7 @@ import * as path from "path";
 import { validateBuilder, validateImageSpec, validatePush, type ImageSpec } from "../../kairos/image";
 import { buildImage, checkArtifacts, planBuild, removeArtifacts, type BuildRequest, type BuildResult } from "./driver";
 import { UNKNOWN_VALUE } from "../wire";
+import { versioned } from "../state-schema";
 
 /** The resource's inputs, as the provider receives them (secrets already unwrapped). */
 export interface LocalBuildInputs {
@@ -130,3 +131,12 @@ export async function update(_id: string, olds: LocalBuildOutputs, news: LocalBu
 export async function remove(_id: string, props: LocalBuildOutputs) {
   removeArtifacts(props.artifacts ?? [], props.recordPath);
 }
+
+export const localBuild = versioned("kairos-image:KairosImageBuild", {
+  check: (olds, news) => check(olds, news as LocalBuildInputs),
+  diff: (id, olds, news) => diff(id, olds as LocalBuildOutputs, news as LocalBuildInputs),
+  create: (inputs) => create(inputs as LocalBuildInputs),
+  read: (id, props) => read(id, props as LocalBuildOutputs),
+  update: (id, olds, news) => update(id, olds as LocalBuildOutputs, news as LocalBuildInputs),
+  delete: (id, props) => remove(id, props as LocalBuildOutputs),
+});

@@ -1,0 +1,55 @@
+/**
+ * What `ClusterReady`'s dynamic provider does (`pulumi-kairos/drivers/readiness`, kind
+ * `clusterReady`, reached by package path: ../driver-provider.ts). Create waits until the cluster
+ * is usable (./driver.ts) and keeps the kubeconfig as a secret output. The wait happens in create,
+ * never in an invoke, so preview and destroy don't block on a dead cluster. Delete removes nothing
+ * (the nodes are other resources); read returns the state.
+ */
+import { versioned } from "../state-schema";
+import { SECRET_SIG, SIG_KEY, UNKNOWN_VALUE as UNKNOWN } from "../wire";
+import * as driver from "./driver";
+
+/** Inputs whose change means another cluster (or other nodes) to wait for: replace. Timeouts only update. */
+const REPLACE_ON = ["mode", "adminUser", "privateKey", "nodes", "endpoint"];
+
+const secretValue = (v: unknown) => ({ [SIG_KEY]: SECRET_SIG, value: v });
+const unwrap = (v: unknown): unknown => (typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG ? (v as { value: unknown }).value : v);
+/** State with its secrets wrapped, so the engine stores them encrypted. */
+const withSecrets = (p: Record<string, unknown>) => ({
+  ...p,
+  ...(p.kubeconfig === undefined ? {} : { kubeconfig: secretValue(unwrap(p.kubeconfig)) }),
+  ...(p.privateKey === undefined ? {} : { privateKey: secretValue(unwrap(p.privateKey)) }),
+});
+
+export const clusterReady = versioned("kairos-readiness:ClusterReady", {
+  async check(_olds, news) {
+    const known = Object.fromEntries(Object.entries(news).filter(([, v]) => v !== UNKNOWN && !JSON.stringify(v ?? null).includes(UNKNOWN)));
+    return { inputs: news, failures: driver.validateReadyInputs(known) };
+  },
+
+  async diff(_id, olds, news) {
+    const replaces = REPLACE_ON.filter((k) => JSON.stringify(unwrap(olds[k]) ?? null) !== JSON.stringify(unwrap(news[k]) ?? null));
+    const changes = replaces.length > 0 || ["sshTimeoutSeconds", "readyTimeoutSeconds", "intervalMs"].some((k) => olds[k] !== news[k]);
+    return { changes, replaces, deleteBeforeReplace: false };
+  },
+
+  async create(inputs) {
+    const plain = { ...inputs, privateKey: unwrap(inputs.privateKey) } as driver.ClusterReadyInputs;
+    const out = await driver.waitClusterReady(plain);
+    const id = `ready-${plain.nodes.map((n) => n.name).join(",").length}-${Date.now().toString(36)}`;
+    return { id, outs: withSecrets({ ...inputs, ...out }) };
+  },
+
+  async update(_id, olds, news) {
+    // Only wait bounds changed (or the state is stale): the cluster was already found ready; keep what was seen.
+    return { outs: withSecrets({ ...olds, ...news }) };
+  },
+
+  async read(id, props) {
+    return { id, props: withSecrets(props) };
+  },
+
+  async delete() {
+    // Nothing outside Pulumi's state: the nodes are their own resources.
+  },
+});
