@@ -46,7 +46,7 @@ import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import { PropertyMap, annotateSecrets, fromWire, toWire } from "./property-values";
 
 export type { PropertyMap, Secret } from "./property-values";
-export { UNKNOWN, isSecret, reveal, secret, allStrings, containsSecrets } from "./property-values";
+export { UNKNOWN, isSecret, reveal, secret, allStrings, containsSecrets, fromWire } from "./property-values";
 
 /** The repository root (where package.json and node_modules are). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
