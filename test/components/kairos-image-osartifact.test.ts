@@ -9,17 +9,20 @@
  * it (needs a cluster with kairos-operator and internet).
  */
 import * as fs from "fs";
-import * as path from "path";
 import Ajv from "ajv";
 import * as yaml from "js-yaml";
 import * as k8s from "@pulumi/kubernetes";
 import type * as Mod from "../../components/kairos-image";
 import { normalizeImageSpec, osArtifactManifest } from "../../kairos/image";
 import { installMocks, isWireSecret, registration, value } from "./kairos-image-mocks";
+import { describeWithOracle, oraclePath, testWithOracle } from "../oracles";
 
-const CRD_FILE = path.resolve(__dirname, "..", "..", "..", "shared", "kairos-operator-crds", "build.kairos.io_osartifacts.yaml");
+const CRD = "kairos-operator-crds/build.kairos.io_osartifacts.yaml";
+const CRD_FILE = oraclePath(CRD);
 
 let m: typeof Mod;
+/** The OSArtifact as the L1 test registered it, for the CRD check. */
+let registeredOsArtifact: unknown;
 let validate: (obj: unknown) => string[];
 
 /**
@@ -38,10 +41,8 @@ function strictify(s: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-beforeAll(async () => {
-  if (!fs.existsSync(CRD_FILE)) {
-    throw new Error(`${CRD_FILE} not found: the kairos-operator CRDs must sit in ../shared/kairos-operator-crds/ beside the repository (kairos-operator config/crd/bases)`);
-  }
+/** The CRD's v1alpha2 schema as a validator (only called by suites that have the oracle). */
+function loadCrdValidator(): (obj: unknown) => string[] {
   const crd = yaml.load(fs.readFileSync(CRD_FILE, "utf8")) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Record<string, unknown> } }[] } };
   const v = crd.spec.versions.find((x) => x.name === "v1alpha2");
   if (!v) throw new Error(`${CRD_FILE} has no v1alpha2 version`);
@@ -49,14 +50,18 @@ beforeAll(async () => {
   // OpenAPI formats (int32, int64, ...) are advisory there too; the types carry the checks that matter.
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   const fn = ajv.compile(strictify(v.schema.openAPIV3Schema));
-  validate = (obj) => (fn(obj) ? [] : (fn.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ""}`));
+  return (obj) => (fn(obj) ? [] : (fn.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ""}`));
+}
+
+beforeAll(async () => {
+  if (fs.existsSync(CRD_FILE)) validate = loadCrdValidator();
   await installMocks();
   m = await import("../../components/kairos-image");
 });
 
 const provider = () => new k8s.Provider("kube", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
 
-describe("OSArtifact manifest against the operator's CRD schema", () => {
+describeWithOracle("OSArtifact manifest against the operator's CRD schema", [CRD], () => {
   const spec = (extra = {}) => normalizeImageSpec({ baseImage: "ubuntu:24.04", version: "v1.0.0", kubernetes: { distro: "k3s" }, artifacts: ["iso", "raw-efi"], ...extra });
 
   test("the two-stage v1alpha2 spec (buildOptions + artifacts) validates", () => {
@@ -90,6 +95,11 @@ describe("OSArtifact manifest against the operator's CRD schema", () => {
     typo.spec.artifacts.diskSize = 16384;
     expect(validate(typo)).toEqual([expect.stringContaining("/spec/artifacts/diskSize must be string")]);
   });
+
+});
+
+describe("OSArtifact manifest refusals", () => {
+  const spec = (extra = {}) => normalizeImageSpec({ baseImage: "ubuntu:24.04", version: "v1.0.0", kubernetes: { distro: "k3s" }, artifacts: ["iso", "raw-efi"], ...extra });
 
   test("BIOS raw, qcow2 and packages are refused for in-cluster builds, naming the field", () => {
     expect(() => osArtifactManifest(spec({ artifacts: ["iso", "qcow2"] }), { name: "x", namespace: "d" })).toThrow(
@@ -135,11 +145,16 @@ describe("KairosImage, kubernetes builder (L1)", () => {
     const spec = cr.wire.spec as { artifacts: { cloudConfigRef: { name: string } }; image: { imageCredentialsSecretRef: { name: string } } };
     expect(spec.artifacts.cloudConfigRef.name).toBe((cc.wire.metadata as { name: string }).name);
     expect(spec.image.imageCredentialsSecretRef.name).toBe((creds.wire.metadata as { name: string }).name);
-    expect(validate({ apiVersion: cr.wire.apiVersion, kind: cr.wire.kind, metadata: { name: md.name, namespace: md.namespace }, spec: cr.wire.spec })).toEqual([]);
+    registeredOsArtifact = { apiVersion: cr.wire.apiVersion, kind: cr.wire.kind, metadata: { name: md.name, namespace: md.namespace }, spec: cr.wire.spec };
 
     expect(await value(img.imageRef)).toBe("registry.example.test/team/kairos:24.04-standard-amd64-generic-v1.0.0-k3s-v1.36.3-k3s1");
     expect(await value(img.osArtifact)).toEqual({ namespace: "builds", name: md.name });
     expect(await value(img.artifacts)).toEqual([]);
+  });
+
+  testWithOracle("the registered OSArtifact validates against the operator's CRD", [CRD], () => {
+    expect(registeredOsArtifact).toBeDefined();
+    expect(validate(registeredOsArtifact)).toEqual([]);
   });
 
   test("qcow2 with the kubernetes builder fails at construction", () => {

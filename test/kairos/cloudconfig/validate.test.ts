@@ -1,5 +1,4 @@
 import * as fs from "fs";
-import * as path from "path";
 import * as yaml from "js-yaml";
 import {
   validateCloudConfig,
@@ -11,6 +10,7 @@ import {
 import { renderCloudConfig } from "../../../kairos/cloudconfig/render";
 import type { CloudConfig } from "../../../kairos/cloudconfig/model";
 import { NETWORK_TOKEN } from "./network-token.fixture";
+import { oraclePath, testWithOracle } from "../../oracles";
 
 const K3S_TOKEN = "K10c0ffee::server:f00dsecretvalue";
 const PASSWORD = "hunter2-plaintext";
@@ -30,8 +30,15 @@ function edited<T>(value: T, edit: (v: T) => void): T {
   return value;
 }
 
+/** A network token printed in the Kairos docs (../shared/oracles/SOURCE.md). */
+const DOCS_TOKEN = "oracles/kairos-docs-network-token.txt";
+
 describe("validateCloudConfig: good configs", () => {
-  const oracleToken = path.resolve(__dirname, "../../..", "..", "shared", "oracles", "kairos-docs-network-token.txt");
+  testWithOracle("the Kairos docs' network token (outside oracle) is accepted", [DOCS_TOKEN], () => {
+    const token = fs.readFileSync(oraclePath(DOCS_TOKEN), "utf8").trim();
+    expect(validateCloudConfig({ users: [{ name: "ops", groups: ["admin"] }], p2p: { network_token: token } })).toEqual([]);
+  });
+
 
   test.each<[string, () => string | CloudConfig]>([
     ["a k3s server (value)", server],
@@ -59,13 +66,6 @@ describe("validateCloudConfig: good configs", () => {
         },
         kubevip: { eip: "192.168.122.50" },
       }),
-    ],
-    [
-      "the Kairos docs' network token (read from shared/oracles)",
-      () => {
-        if (!fs.existsSync(oracleToken)) throw new Error(`oracle token file missing: ${oracleToken}`);
-        return { users: [{ name: "ops", groups: ["admin"] }], p2p: { network_token: fs.readFileSync(oracleToken, "utf8").trim() } };
-      },
     ],
     ["an admin user defined only in a stage", () => ({ stages: { initramfs: [{ users: { ops: { groups: ["admin"] } } }] } })],
     ["no users with install.nousers", () => ({ install: { nousers: true } })],

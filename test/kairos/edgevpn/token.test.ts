@@ -1,5 +1,4 @@
 import * as fs from "fs";
-import * as path from "path";
 import * as yaml from "js-yaml";
 import {
   decodeNetworkToken,
@@ -10,9 +9,10 @@ import {
   NetworkToken,
   NetworkTokenError,
 } from "../../../kairos/edgevpn/token";
+import { oraclePath, testWithOracle } from "../../oracles";
 
 /** The docs' token re-encoded as a node receives it (provenance: ../shared/oracles/SOURCE.md). */
-const ORACLE = path.resolve(__dirname, "../../../../shared/oracles/kairos-docs-network-token.txt");
+const ORACLE = "oracles/kairos-docs-network-token.txt";
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 const KEY_A = "kdtkhcml0uI3hsUAT1zTcPvh8AnY346Tlrw6IUFe1aJ";
@@ -42,11 +42,8 @@ function seeded(seed: number): (n: number) => Buffer {
 }
 
 describe("decodeNetworkToken", () => {
-  test("a real token printed in the Kairos docs decodes", () => {
-    if (!fs.existsSync(ORACLE)) {
-      throw new Error(`oracle missing: ${ORACLE} (the shared folder beside the repo, see ../shared/oracles/SOURCE.md)`);
-    }
-    const t = decodeNetworkToken(fs.readFileSync(ORACLE, "utf8"));
+  testWithOracle("a real token printed in the Kairos docs decodes", [ORACLE], () => {
+    const t = decodeNetworkToken(fs.readFileSync(oraclePath(ORACLE), "utf8"));
     expect(t).toEqual({
       otp: {
         dht: { interval: 9000, key: KEY_A, length: 43 },
