@@ -29,6 +29,12 @@ export interface RetryOptions {
   progressEveryMs?: number;
   /** Extra diagnostics appended to the timeout error (e.g. a serial-console tail). */
   diagnostics?: () => Promise<string> | string;
+  /**
+   * Asked after every attempt that did not succeed: a sentence when waiting on can no longer help
+   * (the machine is paused, shut off, crashed or gone). The wait then fails at once with that
+   * sentence and the diagnostics, instead of at its timeout.
+   */
+  abortIf?: () => Promise<string | undefined>;
 }
 
 export class WaitTimeoutError extends Error {
@@ -43,6 +49,24 @@ export class PermanentError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "PermanentError";
+  }
+}
+
+/** A wait given up before its timeout because `abortIf` said waiting could not help. */
+export class WaitAbortedError extends PermanentError {
+  constructor(message: string, readonly reason: string) {
+    super(message);
+    this.name = "WaitAbortedError";
+  }
+}
+
+async function withDiagnostics(message: string, opts: RetryOptions): Promise<string> {
+  if (!opts.diagnostics) return message;
+  try {
+    const d = await opts.diagnostics();
+    return d ? `${message}\n${d}` : message;
+  } catch (e) {
+    return `${message}\n(diagnostics unavailable: ${e instanceof Error ? e.message : String(e)})`;
   }
 }
 
@@ -67,6 +91,11 @@ export async function retryUntil<T>(attempt: () => Promise<T | undefined>, opts:
       if (e instanceof PermanentError) throw e;
       lastError = e instanceof Error ? e.message : String(e);
     }
+    const stalled = opts.abortIf ? await opts.abortIf() : undefined;
+    if (stalled !== undefined) {
+      const elapsed = Math.round((clock.now() - start) / 1000);
+      throw new WaitAbortedError(await withDiagnostics(`stopped waiting for ${opts.what} after ${elapsed} s: ${stalled}`, opts), stalled);
+    }
     const elapsed = clock.now() - start;
     if (elapsed >= opts.timeoutMs) break;
     if (opts.onProgress && clock.now() - lastProgress >= progressEvery) {
@@ -78,13 +107,5 @@ export async function retryUntil<T>(attempt: () => Promise<T | undefined>, opts:
   const elapsed = clock.now() - start;
   let message = `timed out waiting for ${opts.what} after ${Math.round(elapsed / 1000)} s`;
   if (lastError) message += `\nlast error: ${lastError}`;
-  if (opts.diagnostics) {
-    try {
-      const d = await opts.diagnostics();
-      if (d) message += `\n${d}`;
-    } catch (e) {
-      message += `\n(diagnostics unavailable: ${e instanceof Error ? e.message : String(e)})`;
-    }
-  }
-  throw new WaitTimeoutError(message, lastError);
+  throw new WaitTimeoutError(await withDiagnostics(message, opts), lastError);
 }

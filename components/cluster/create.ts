@@ -167,8 +167,8 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
       mode,
       adminUser,
       privateKey: secrets.sshPrivateKey,
-      nodes: pulumi.all(nodeList.map((n) => pulumi.all([n.address, n.sshPort, n.consoleLogFile]).apply(([address, port, log]) =>
-        ({ name: n.name, address: address ?? "", ...(port ? { port } : {}), ...(log ? { consoleLogFile: log } : {}) })))),
+      nodes: pulumi.all(nodeList.map((n) => pulumi.all([n.address, n.sshPort, n.consoleLogFile, n.libvirt]).apply(([address, port, log, libvirt]) =>
+        ({ name: n.name, address: address ?? "", ...(port ? { port } : {}), ...(log ? { consoleLogFile: log } : {}), ...(libvirt ? { libvirt } : {}) })))),
       endpoint: endpoint as pulumi.Input<string> | undefined,
       sshTimeoutSeconds: timeouts.sshSeconds,
       readyTimeoutSeconds: timeouts.readySeconds,

@@ -69,18 +69,55 @@ async function removeHostFile(conn: Connection, file: string): Promise<void> {
   else if (parseLibvirtUri(conn.uri).transport.includes("ssh")) await run(sshArgvFor(conn.uri, ["rm", "-f", "--", file]), { timeoutMs: 30_000, allowFailure: true });
 }
 
-/** The last `lines` lines of the serial console log on the hypervisor host. */
-export async function serialTail(conn: Connection, file: string, lines = 40): Promise<string> {
+/** The last `lines` lines of a log file on the hypervisor host (the serial console, libvirt's qemu log). */
+export async function hostFileTail(conn: Connection, file: string, lines = 40, what = "serial log"): Promise<string> {
   if (isLocalUri(conn.uri)) {
-    if (!fs.existsSync(file)) return `(serial log ${file} does not exist yet)`;
+    if (!fs.existsSync(file)) return `(${what} ${file} does not exist yet)`;
     const text = fs.readFileSync(file, "utf8");
     return text.split("\n").slice(-lines - 1).join("\n");
   }
   if (parseLibvirtUri(conn.uri).transport.includes("ssh")) {
     const r = await run(sshArgvFor(conn.uri, ["tail", "-n", String(lines), "--", file]), { timeoutMs: 30_000, allowFailure: true });
-    return r.exitCode === 0 ? r.stdout : `(could not read serial log ${file} over ssh: ${r.stderr.trim()})`;
+    return r.exitCode === 0 ? r.stdout : `(could not read ${what} ${file} over ssh: ${r.stderr.trim()})`;
   }
-  return `(serial log ${file} is on the remote host; the ${parseLibvirtUri(conn.uri).transport} transport offers no way to read it)`;
+  return `(${what} ${file} is on the remote host; the ${parseLibvirtUri(conn.uri).transport} transport offers no way to read it)`;
+}
+
+/** The last `lines` lines of the serial console log on the hypervisor host. */
+export function serialTail(conn: Connection, file: string, lines = 40): Promise<string> {
+  return hostFileTail(conn, file, lines, "serial log");
+}
+
+/** Why a domain cannot make progress; `undefined` while it runs. */
+export interface DomainStall {
+  /** `virsh domstate --reason`, e.g. "paused (unknown)", "shut off (crashed)"; "missing" when gone. */
+  state: string;
+  /** The KVM failure line from libvirt's qemu log (e.g. "KVM internal error. Suberror: 1"), if any. */
+  kvmError?: string;
+}
+
+/** KVM failures as qemu logs them (accel/kvm: "KVM internal error. Suberror: N", "kvm run failed ..."). */
+const KVM_ERROR = /KVM internal error[^\n]*|kvm run failed[^\n]*|KVM: entry failed[^\n]*/i;
+
+/**
+ * Whether the domain still runs: `undefined` when running (or blocked on I/O, or in a guest reboot),
+ * else its state and reason and, for a paused or crashed guest, the KVM error line of its qemu log.
+ * A paused guest does not resume by itself, so every wait on a domain gives up at once on a stall.
+ */
+export async function domainStall(conn: Connection, name: string): Promise<DomainStall | undefined> {
+  const r = await virshOrMissing(conn, ["domstate", name, "--reason"]);
+  if (!r) return { state: "missing" };
+  const state = r.stdout.trim();
+  if (/^(running|blocked|in shutdown)\b/.test(state)) return undefined;
+  const log = await hostFileTail(conn, qemuLogPath(name), 60, "qemu log");
+  const kvm = KVM_ERROR.exec(log)?.[0].trim();
+  return { state, ...(kvm ? { kvmError: kvm } : {}) };
+}
+
+/** A stall as a sentence: "domain 'x' is paused (unknown): KVM internal error. Suberror: 1". */
+export function describeStall(name: string, s: DomainStall): string {
+  if (s.state === "missing") return `domain '${name}' does not exist`;
+  return `domain '${name}' is ${s.state}${s.kvmError ? `: ${s.kvmError} (libvirt's qemu log)` : ""}`;
 }
 
 /** Address sources in the order tried: DHCP lease, then guest agent, then the host's ARP table. */
@@ -120,16 +157,14 @@ export interface WaitForAddressOptions {
 
 /**
  * Polls lease, agent, then ARP each round until one yields an IPv4 address. Times out with an error
- * naming every source tried and the last 40 lines of the serial console.
+ * naming every source tried and the last 40 lines of the serial console; gives up at once, with the
+ * same diagnostics, when the domain is paused, shut off, crashed or gone (`WaitAbortedError`).
  */
 export async function waitForAddress(conn: Connection, name: string, opts: WaitForAddressOptions = {}): Promise<{ address: string; source: AddressSource }> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const errors: Partial<Record<AddressSource, string>> = {};
   return retryUntil(
     async () => {
-      const st = await readDomain(conn, name);
-      if (!st) throw new Error(`domain '${name}' does not exist`);
-      if (st.state !== "running") throw new Error(`domain '${name}' is ${st.state}`);
       for (const source of ADDRESS_SOURCES) {
         try {
           const address = await domainAddress(conn, name, source);
@@ -147,6 +182,10 @@ export async function waitForAddress(conn: Connection, name: string, opts: WaitF
       intervalMs: opts.intervalMs ?? 2000,
       clock: opts.clock,
       onProgress: opts.onProgress ? (ms) => opts.onProgress!(ms) : undefined,
+      abortIf: async () => {
+        const stall = await domainStall(conn, name);
+        return stall && describeStall(name, stall);
+      },
       diagnostics: async () => {
         const tried = ADDRESS_SOURCES.map((s) => `  --source ${s}: ${errors[s] ?? "not tried"}`).join("\n");
         const console = opts.serialLogFile

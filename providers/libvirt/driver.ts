@@ -8,4 +8,5 @@ export * from "./preflight";
 export * from "./volumes";
 export * from "./networks";
 export * from "./domains";
+export * from "./boot";
 export type { DomainSpec, NetworkSpec, OwnerMetadata } from "../../kairos/libvirt";

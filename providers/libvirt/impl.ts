@@ -9,6 +9,7 @@ import { createHash } from "crypto";
 import { physicalName } from "../../kairos/names";
 import { NETWORK_MODES, domainSpecIssues, networkSpecIssues, DomainSpec, NetworkSpec } from "../../kairos/libvirt";
 import * as d from "./driver";
+import { bootDomain } from "./boot";
 import { UNKNOWN_VALUE } from "../wire";
 import { rewriteState, versioned } from "../state-schema";
 
@@ -324,26 +325,22 @@ export const domain = versioned("kairos-libvirt:Domain", {
     const c = conn(inputs);
     await d.checkConnection(c);
     await d.checkPool(c, inputs.pool);
-    const type = inputs.domainType === "auto" ? await d.detectDomainType(c) : inputs.domainType;
-    const spec = toDomainSpec(inputs, type);
-    if (spec.firmware === "uefi") await d.checkOvmf(c, type, spec.ovmf!.loader, spec.ovmf!.nvramTemplate);
-    const info = await d.createDomain(c, spec);
-    let address = "";
-    let addressSource = "";
-    if (inputs.waitForAddress !== false) {
-      try {
-        const a = await d.waitForAddress(c, spec.name, { timeoutMs: inputs.addressTimeoutSeconds * 1000, serialLogFile: spec.serialLogFile });
-        address = a.address;
-        addressSource = a.source;
-      } catch (e) {
-        // A create that fails part-way removes what it made and reports the first error.
-        await d.deleteDomain(c, spec.name, { serialLogFile: spec.serialLogFile }).catch(() => undefined);
-        throw e;
-      }
+    const spec = toDomainSpec(inputs, "qemu");
+    if (spec.firmware === "uefi") {
+      const type = inputs.domainType === "auto" ? await d.detectDomainType(c) : inputs.domainType;
+      await d.checkOvmf(c, type, spec.ovmf!.loader, spec.ovmf!.nvramTemplate);
     }
+    const { type: _probed, ...rest } = spec;
+    const booted = await bootDomain(c, rest, {
+      domainType: inputs.domainType, waitForAddress: inputs.waitForAddress !== false, addressTimeoutMs: inputs.addressTimeoutSeconds * 1000,
+    });
     return {
       id: spec.name,
-      outs: { ...inputs, resolvedDomainType: type, uuid: info.uuid, macAddress: info.mac ?? "", address, addressSource, serialLogFile: spec.serialLogFile },
+      outs: {
+        ...inputs, resolvedDomainType: booted.type, ...(booted.fallback ? { domainTypeFallback: booted.fallback } : {}),
+        uuid: booted.info.uuid, macAddress: booted.info.mac ?? "", address: booted.address?.address ?? "", addressSource: booted.address?.source ?? "",
+        serialLogFile: spec.serialLogFile,
+      },
     };
   },
 

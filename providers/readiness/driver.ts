@@ -13,6 +13,7 @@ import {
 } from "../../kairos/scripts";
 import { Clock, PermanentError, retryUntil } from "../retry";
 import { SshTarget, describeTarget, sshExec } from "../ssh/client";
+import { describeStall, domainStall } from "../libvirt/domains";
 import { fetchKubeconfig, waitForK3sReady, waitForSsh } from "../ssh/waits";
 
 export interface ReadinessNode {
@@ -24,6 +25,8 @@ export interface ReadinessNode {
   port?: number;
   /** Serial console log readable here, for timeout diagnostics. */
   consoleLogFile?: string;
+  /** The node's libvirt domain: a wait involving the node ends at once when it stops running. */
+  libvirt?: { uri: string; domain: string };
 }
 
 export interface ClusterReadyInputs {
@@ -124,6 +127,22 @@ function diagnosticsFor(nodes: readonly ReadinessNode[]): () => string {
     .join("\n");
 }
 
+/**
+ * For the waits on `nodes`: the first node whose libvirt domain stopped running (paused, shut off,
+ * crashed, gone), as a sentence, so the wait fails at once instead of at its timeout.
+ */
+function stalledDomain(nodes: readonly ReadinessNode[]): (() => Promise<string | undefined>) | undefined {
+  const watched = nodes.filter((n) => n.libvirt);
+  if (watched.length === 0) return undefined;
+  return async () => {
+    for (const n of watched) {
+      const stall = await domainStall({ uri: n.libvirt!.uri }, n.libvirt!.domain).catch(() => undefined);
+      if (stall) return `node ${n.name}: ${describeStall(n.libvirt!.domain, stall)}`;
+    }
+    return undefined;
+  };
+}
+
 function targetOf(i: ClusterReadyInputs, n: ReadinessNode, hostKeys?: Record<string, string>): SshTarget {
   return { host: n.address, port: n.port ?? 22, user: i.adminUser, privateKey: i.privateKey, hostKey: hostKeys?.[n.name] };
 }
@@ -143,7 +162,7 @@ export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOpt
   await Promise.all(i.nodes.map(async (n) => {
     const r = await waitForSsh(targetOf(i, n), {
       ...base, timeoutMs: sshMs, onProgress: progress(`SSH as ${i.adminUser} on ${n.name} (${n.address})`),
-      diagnostics: diagnosticsFor([n]),
+      diagnostics: diagnosticsFor([n]), abortIf: stalledDomain([n]),
     });
     hostKeys[n.name] = r.hostKey;
   }));
@@ -156,19 +175,20 @@ export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOpt
   const left = () => Math.max(1000, deadline - now());
   const names = i.nodes.map((n) => n.name);
   const diagnostics = diagnosticsFor(i.nodes);
+  const abortIf = stalledDomain(i.nodes);
   let via: ReadinessNode;
   if (i.mode === "explicit") {
     via = i.nodes[0];
     await waitForK3sReady(targetOf(i, via, hostKeys), names, {
-      ...base, timeoutMs: left(), onProgress: progress(`k3s nodes Ready via ${via.name}`), diagnostics,
+      ...base, timeoutMs: left(), onProgress: progress(`k3s nodes Ready via ${via.name}`), diagnostics, abortIf,
     });
   } else {
-    via = await readyViaAnyNode(i, hostKeys, names, { ...base, timeoutMs: left(), onProgress: progress("k3s nodes Ready via any node"), diagnostics });
+    via = await readyViaAnyNode(i, hostKeys, names, { ...base, timeoutMs: left(), onProgress: progress("k3s nodes Ready via any node"), diagnostics, abortIf });
   }
   log(`kairos: ${names.length} k3s node(s) Ready (via ${via.name})`);
   const endpoint = i.endpoint || undefined;
   const kubeconfig = await fetchKubeconfig(targetOf(i, via, hostKeys), {
-    ...base, timeoutMs: left(), mode: i.mode, endpoint, onProgress: progress(`the kubeconfig from ${via.name}`), diagnostics,
+    ...base, timeoutMs: left(), mode: i.mode, endpoint, onProgress: progress(`the kubeconfig from ${via.name}`), diagnostics, abortIf,
   });
   const server = /^\s*server:\s*(\S+)/m.exec(kubeconfig)?.[1] ?? "";
   const apiEndpoint = endpoint ? k3sServerUrl(endpoint) : server;
@@ -181,7 +201,7 @@ export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOpt
  */
 async function readyViaAnyNode(
   i: ClusterReadyInputs, hostKeys: Record<string, string>, names: string[],
-  opts: { timeoutMs: number; intervalMs?: number; clock?: Clock; onProgress?: (ms: number, n: number, last?: string) => void; progressEveryMs?: number; diagnostics?: () => string },
+  opts: { timeoutMs: number; intervalMs?: number; clock?: Clock; onProgress?: (ms: number, n: number, last?: string) => void; progressEveryMs?: number; diagnostics?: () => string; abortIf?: () => Promise<string | undefined> },
 ): Promise<ReadinessNode> {
   return retryUntil(async () => {
     const errors: string[] = [];

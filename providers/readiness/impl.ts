@@ -9,8 +9,14 @@ import { versioned } from "../state-schema";
 import { SECRET_SIG, SIG_KEY, UNKNOWN_VALUE as UNKNOWN } from "../wire";
 import * as driver from "./driver";
 
-/** Inputs whose change means another cluster (or other nodes) to wait for: replace. Timeouts only update. */
+/**
+ * Inputs whose change means another cluster (or other nodes) to wait for: replace. Of `nodes`, only
+ * who and where (name, address, port); diagnostics (console log, libvirt domain) and timeouts update.
+ */
 const REPLACE_ON = ["mode", "adminUser", "privateKey", "nodes", "endpoint"];
+const UPDATE_ON = ["nodes", "sshTimeoutSeconds", "readyTimeoutSeconds", "intervalMs"];
+const identity = (k: string, v: unknown): unknown =>
+  k === "nodes" && Array.isArray(v) ? v.map((n: Record<string, unknown>) => ({ name: n?.name, address: n?.address, port: n?.port ?? 22 })) : v;
 
 const secretValue = (v: unknown) => ({ [SIG_KEY]: SECRET_SIG, value: v });
 const unwrap = (v: unknown): unknown => (typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG ? (v as { value: unknown }).value : v);
@@ -28,8 +34,9 @@ export const clusterReady = versioned("kairos-readiness:ClusterReady", {
   },
 
   async diff(_id, olds, news) {
-    const replaces = REPLACE_ON.filter((k) => JSON.stringify(unwrap(olds[k]) ?? null) !== JSON.stringify(unwrap(news[k]) ?? null));
-    const changes = replaces.length > 0 || ["sshTimeoutSeconds", "readyTimeoutSeconds", "intervalMs"].some((k) => olds[k] !== news[k]);
+    const differs = (k: string, view: (k: string, v: unknown) => unknown) => JSON.stringify(view(k, unwrap(olds[k])) ?? null) !== JSON.stringify(view(k, unwrap(news[k])) ?? null);
+    const replaces = REPLACE_ON.filter((k) => differs(k, identity));
+    const changes = replaces.length > 0 || UPDATE_ON.some((k) => differs(k, (_k, v) => v));
     return { changes, replaces, deleteBeforeReplace: false };
   },
 
@@ -41,7 +48,7 @@ export const clusterReady = versioned("kairos-readiness:ClusterReady", {
   },
 
   async update(_id, olds, news) {
-    // Only wait bounds changed (or the state is stale): the cluster was already found ready; keep what was seen.
+    // Only wait bounds or diagnostics changed (or the state is stale): the cluster was already found ready; keep what was seen.
     return { outs: withSecrets({ ...olds, ...news }) };
   },
 

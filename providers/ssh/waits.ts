@@ -19,7 +19,7 @@ export interface WaitOptions extends Omit<RetryOptions, "what"> {
 function retryOpts(what: string, o: WaitOptions) {
   return {
     what, timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, maxAttempts: o.maxAttempts, clock: o.clock,
-    onProgress: o.onProgress, progressEveryMs: o.progressEveryMs, diagnostics: o.diagnostics,
+    onProgress: o.onProgress, progressEveryMs: o.progressEveryMs, diagnostics: o.diagnostics, abortIf: o.abortIf,
   };
 }
 

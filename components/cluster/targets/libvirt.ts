@@ -140,6 +140,7 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
         domainName: domain.name,
         // The serial log lives on the hypervisor host: readable here only for a local URI.
         consoleLogFile: pulumi.all([pulumi.output(owner.uri), domain.serialLogFile]).apply(([u, f]) => (/^qemu(\+unix)?:\/\/\//.test(u) ? f : undefined)),
+        libvirt: pulumi.all([pulumi.output(owner.uri), domain.name]).apply(([uri, d]) => ({ uri, domain: d })),
         ready: [domain],
       };
     },

@@ -95,6 +95,8 @@ export interface TargetNode {
   domainName?: pulumi.Output<string | undefined>;
   /** Serial console log on the machine running Pulumi, for timeout diagnostics (local libvirt only). */
   consoleLogFile?: pulumi.Output<string | undefined>;
+  /** The node's libvirt domain, so readiness waits end at once when it stops running. */
+  libvirt?: pulumi.Output<{ uri: string; domain: string }>;
   /** Resources the readiness wait must follow (the domain, the install, the written media). */
   ready: pulumi.Resource[];
 }

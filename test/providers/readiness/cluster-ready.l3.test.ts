@@ -10,6 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { ClusterReady } from "../../../providers/readiness";
 import { LiveHost } from "../../fixtures/live-host/live-host";
+import { run } from "../../../providers/exec";
+import { ensureLibvirtd, runId } from "../libvirt/env";
 import {
   CapturedResource, DynamicProviderHost, captureDynamicResource, isSecret, privateTempDir, reveal, secret, startDynamicProviderHost,
 } from "../../harness/dynamic-provider-host";
@@ -109,6 +111,12 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     expect(other.replaces).toEqual(["nodes"]);
     const same = await host.diff(TYPE, id, r.properties, checked.inputs);
     expect(same.changes).toBe("none");
+    // Diagnostics of the same nodes (console log, libvirt domain) update in place: the cluster is the same.
+    const diag = (await host.check(TYPE, {}, inputs({ nodes: [
+      { name: "n0", address: h.host, port: h.port, consoleLogFile: "/var/log/x.log", libvirt: { uri: "qemu:///system", domain: "d0" } },
+      { name: "n1", address: h.host, port: h.port },
+    ] }))).inputs;
+    expect(await host.diff(TYPE, id, r.properties, diag)).toMatchObject({ changes: "some", replaces: [] });
     const updated = await host.update(TYPE, id, r.properties, (await host.check(TYPE, {}, inputs({ readyTimeoutSeconds: 99 }))).inputs);
     expect(reveal<string>(updated.kubeconfig)).toBe(kc);
     const read = await host.read(TYPE, id, r.properties);
@@ -145,5 +153,26 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     expect(err!.message).toContain(`last serial console lines of n0 (${consoleLog}):`);
     expect(err!.message).toContain("console line 59");
     expect(err!.message).not.toContain("console line 19\n");
+  }, 60_000);
+
+  test("a node whose libvirt domain stopped running ends the wait at once, naming the node and the domain's state", async () => {
+    await ensureLibvirtd();
+    const domain = `${runId()}-stopped`;
+    const xml = path.join(scratch.dir, "stopped.xml");
+    fs.writeFileSync(xml, `<domain type='qemu'><name>${domain}</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>`);
+    await run(["virsh", "-q", "-c", "qemu:///system", "define", xml]);
+    try {
+      await h.control(h.adminUser, "nodes", "n0\n");
+      await h.control(h.adminUser, "notready", "100000");
+      const checked = await host.check(TYPE, {}, inputs({
+        nodes: [{ name: "n0", address: h.host, port: h.port, libvirt: { uri: "qemu:///system", domain } }], readyTimeoutSeconds: 120,
+      }));
+      const started = Date.now();
+      const err = await host.create(TYPE, checked.inputs, { name: "ready-stalled" }).then(() => undefined, (e: Error) => e);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(err?.message).toMatch(new RegExp(`stopped waiting for k3s nodes n0 to be Ready.* after \\d+ s: node n0: domain '${domain}' is shut off`));
+    } finally {
+      await run(["virsh", "-q", "-c", "qemu:///system", "undefine", domain], { allowFailure: true });
+    }
   }, 60_000);
 });
