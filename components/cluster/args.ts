@@ -43,16 +43,29 @@ export interface ClusterImageArgs {
  */
 export type ClusterTargetArgs = LibvirtTargetArgs | SshTargetArgs | MediaTargetArgs;
 
+/** k3s settings; every field may be computed (an Output). */
 export interface ClusterK3sArgs {
   /** k3s release the image carries (checked, not installed: Kairos bakes k3s into the image), e.g. "v1.36.3+k3s1". */
-  version?: string;
+  version?: pulumi.Input<string>;
   /** Extra k3s server arguments, e.g. ["--disable=traefik"]. `--cluster-init`, `--server`, `--token` are ours. */
-  args?: string[];
+  args?: pulumi.Input<pulumi.Input<string>[]>;
   /** Extra k3s agent arguments. */
-  agentArgs?: string[];
-  /** Virtual IP for the API, announced by kube-vip on the servers; becomes the API endpoint. Explicit mode only. */
-  vip?: string;
+  agentArgs?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Virtual IP for the API, announced by kube-vip on the servers; becomes the API endpoint. Explicit
+   * mode only. When it is an Output, the joining nodes wait for the first server as if it were unset.
+   */
+  vip?: pulumi.Input<string>;
   /** Interface carrying the VIP. @default "eth0" */
+  vipInterface?: pulumi.Input<string>;
+}
+
+/** {@link ClusterK3sArgs} with every value known. */
+export interface ResolvedK3sArgs {
+  version?: string;
+  args?: string[];
+  agentArgs?: string[];
+  vip?: string;
   vipInterface?: string;
 }
 
@@ -96,25 +109,27 @@ export interface KairosClusterArgs {
   servers?: number;
   /** Worker nodes. @default 0 */
   agents?: number;
-  k3s?: ClusterK3sArgs;
+  /** k3s settings (may be an Output, as may each field). */
+  k3s?: pulumi.Input<ClusterK3sArgs>;
   /** p2p mode. @default - explicit mode (recommended: roles fixed by the plan) */
   p2p?: ClusterP2pArgs;
   /** Admin user created on every node (group admin, passwordless sudo, SSH keys only). @default "kairos-admin" */
   adminUser?: string;
-  /** More users for every node. */
-  users?: User[];
+  /** More users for every node (may be an Output, e.g. a secret password hash). */
+  users?: pulumi.Input<User[]>;
   /** Extra public keys for the admin user, besides the cluster's generated one. */
-  sshAuthorizedKeys?: string[];
+  sshAuthorizedKeys?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Raw cloud-config merged over ours on every node (lists appended, other values replace ours).
-   * ⚠ Changing it changes every node's config digest, which REPLACES every node.
+   * May be an Output (a secret stays secret). ⚠ Changing it changes every node's config digest,
+   * which REPLACES every node.
    */
-  extraConfig?: CloudConfig;
+  extraConfig?: pulumi.Input<CloudConfig>;
   /**
    * Raw cloud-config per node name (e.g. `{ "demo-agent-1": {...} }`), merged after `extraConfig`.
-   * ⚠ Changing a node's entry replaces that node only.
+   * May be an Output. ⚠ Changing a node's entry replaces that node only.
    */
-  nodeExtraConfig?: Record<string, CloudConfig>;
+  nodeExtraConfig?: pulumi.Input<Record<string, pulumi.Input<CloudConfig>>>;
   /** Owned cloud-config paths (e.g. "hostname") that extraConfig may change anyway. @default [] */
   allowOverride?: string[];
   /** Secrets: generated once and kept in state unless supplied or rotated. */
@@ -136,20 +151,40 @@ export class KairosClusterArgsError extends Error {
 const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v) ?? String(v));
 const isPlain = (v: unknown) => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
 
+/** `v` itself when nothing in it is an Output or a Promise (deeply), else `undefined`: known at construction. */
+export function knownNow<T>(v: pulumi.Input<T> | undefined): T | undefined {
+  const plain = (x: unknown): boolean => isPlain(x) && (Array.isArray(x) ? x.every(plain) : x === null || typeof x !== "object" || Object.values(x).every(plain));
+  return plain(v) ? (v as T) : undefined;
+}
+
 /** Maps planner paths onto the component's fields. */
 const SPEC_PATHS: Record<string, string> = {
   cluster: "clusterName", vip: "k3s.vip", vipInterface: "k3s.vipInterface", haMasterNodes: "p2p.haMasterNodes", networkId: "p2p.networkId", mode: "p2p.enabled",
 };
 
-/** The role planner's spec for these args (tokens left out: they come from ClusterSecrets). */
-export function clusterSpecOf(cluster: string, a: KairosClusterArgs): ClusterSpec {
+/**
+ * The role planner's spec for these args (tokens left out: they come from ClusterSecrets). `k3s` is
+ * the resolved value; by default the args' own when known now.
+ */
+export function clusterSpecOf(cluster: string, a: KairosClusterArgs, k3s: ResolvedK3sArgs | undefined = knownNow<ResolvedK3sArgs>(a.k3s as never)): ClusterSpec {
   const p2p = a.p2p !== undefined;
   return {
     cluster, servers: a.servers ?? 1, agents: a.agents ?? 0, mode: p2p ? "p2p" : "explicit",
-    vip: a.k3s?.vip, vipInterface: a.k3s?.vipInterface,
-    k3s: a.k3s === undefined ? undefined : { args: a.k3s.args, agentArgs: a.k3s.agentArgs, version: a.k3s.version },
+    vip: k3s?.vip, vipInterface: k3s?.vipInterface,
+    k3s: k3s === undefined ? undefined : { args: k3s.args, agentArgs: k3s.agentArgs, version: k3s.version },
     haMasterNodes: a.p2p?.haMasterNodes, networkId: a.p2p?.networkId ?? (p2p ? cluster : undefined),
   };
+}
+
+/**
+ * The planner's problems with these args, at the component's field paths. Tokens come from
+ * ClusterSecrets at run time; only the shape is checked here.
+ */
+export function specIssues(cluster: string, a: KairosClusterArgs, k3s?: ResolvedK3sArgs): ValidationIssue[] {
+  const spec = clusterSpecOf(cluster, a, k3s ?? knownNow<ResolvedK3sArgs>(a.k3s as never));
+  return validateClusterSpec(spec)
+    .filter((i) => i.path !== "k3sToken" && i.path !== "networkToken")
+    .map((i) => ({ ...i, path: SPEC_PATHS[i.path] ?? i.path }));
 }
 
 /** Every problem with the image value (field paths `image.*`). */
@@ -183,33 +218,68 @@ export function validateClusterArgs(cluster: string, a: KairosClusterArgs): Vali
   if (a.image === undefined) issues.push({ path: "image", value: "undefined", expected: '{ kind: "disk" | "iso", path } or { kind, url, sha256 }, or KairosImage.clusterImage()' });
   else if (isPlain(a.image)) issues.push(...validateImage(a.image));
   if (a.p2p !== undefined && (a.p2p as { enabled?: unknown }).enabled !== true) issues.push({ path: "p2p.enabled", value: show((a.p2p as { enabled?: unknown }).enabled), expected: "true (omit p2p for explicit mode)" });
-  if (a.p2p !== undefined && a.k3s?.vip !== undefined) issues.push({ path: "k3s.vip", value: show(a.k3s.vip), expected: "unset in p2p mode (set p2p.haMasterNodes; Kairos' p2p HA manages the API)" });
-  // Tokens come from ClusterSecrets at run time; only the shape is checked here.
-  const spec = clusterSpecOf(/^[a-z0-9-]+$/.test(cluster) ? cluster : "x", a);
-  for (const i of validateClusterSpec({ ...spec, cluster: issues.some((x) => x.path === "clusterName") ? "x" : cluster })) {
-    if (i.path === "k3sToken" || i.path === "networkToken") continue;
-    issues.push({ ...i, path: SPEC_PATHS[i.path] ?? i.path });
-  }
+  issues.push(...validateInputArgs(a, { k3s: knownNow<ResolvedK3sArgs>(a.k3s as never), sshAuthorizedKeys: knownNow<string[]>(a.sshAuthorizedKeys as never) }));
+  issues.push(...specIssues(issues.some((x) => x.path === "clusterName") ? "x" : cluster, a));
   const adminUser = a.adminUser ?? DEFAULT_ADMIN_USER;
   if (typeof adminUser !== "string" || !/^[a-z_][a-z0-9_-]{0,31}$/.test(adminUser) || adminUser === "root" || adminUser === "kairos") {
     issues.push({ path: "adminUser", value: show(adminUser), expected: 'a Linux user name other than "root" and "kairos"' });
   }
-  (a.sshAuthorizedKeys ?? []).forEach((k, i) => {
-    if (typeof k !== "string" || !/^(ssh-|ecdsa-|sk-|github:|gitlab:)/.test(k)) issues.push({ path: `sshAuthorizedKeys[${i}]`, value: show(typeof k === "string" ? k.slice(0, 40) : k), expected: 'an OpenSSH public key line ("ssh-ed25519 AAAA...") or "github:USER"' });
-  });
   const t = a.target as { kind?: unknown } | undefined;
   if (!t || typeof t !== "object") issues.push({ path: "target", value: show(t), expected: '{ kind: "libvirt", ... }, { kind: "ssh", hosts } or { kind: "media", outputDir }' });
   else if (t.kind === "libvirt") issues.push(...validateLibvirtTarget(a.target as LibvirtTargetArgs));
   else if (t.kind === "ssh") {
     issues.push(...validateSshTarget(a.target as SshTargetArgs, { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? "p2p" : "explicit" }));
   } else if (t.kind === "media") {
-    issues.push(...validateMediaTarget(a.target as MediaTargetArgs, { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? "p2p" : "explicit", vip: a.k3s?.vip }));
+    issues.push(...validateMediaTarget(a.target as MediaTargetArgs, { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? "p2p" : "explicit", vip: vipGiven(a) }));
   } else issues.push({ path: "target.kind", value: show(t.kind), expected: '"libvirt", "ssh" or "media"' });
   for (const f of ["addressSeconds", "sshSeconds", "readySeconds"] as const) {
     const v = a.timeouts?.[f];
     if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 1 && v <= 86_400)) issues.push({ path: `timeouts.${f}`, value: show(v), expected: "a number of seconds from 1 to 86400" });
   }
   return issues;
+}
+
+/** The VIP when known now; "(computed)" when `k3s.vip` is set to an Output; else undefined. */
+export function vipGiven(a: KairosClusterArgs): string | undefined {
+  const k = a.k3s as ClusterK3sArgs | undefined;
+  if (!k || !isPlain(k) || k.vip === undefined) return undefined;
+  return typeof k.vip === "string" ? k.vip : "(computed)";
+}
+
+/** The arguments that may be Outputs, resolved (or known at construction). */
+export interface ResolvedInputArgs {
+  k3s?: ResolvedK3sArgs;
+  sshAuthorizedKeys?: string[];
+}
+
+/**
+ * Problems in the arguments that may be Outputs: checked at construction when known, else once
+ * resolved (the render fails with the same message, at preview when the values are known then).
+ * The k3s fields are checked by the planner (validateClusterSpec), which sees them when resolved.
+ */
+export function validateInputArgs(a: KairosClusterArgs, r: ResolvedInputArgs): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (a.p2p !== undefined && r.k3s?.vip !== undefined) issues.push({ path: "k3s.vip", value: show(r.k3s.vip), expected: "unset in p2p mode (set p2p.haMasterNodes; Kairos' p2p HA manages the API)" });
+  (r.sshAuthorizedKeys ?? []).forEach((k, i) => {
+    if (typeof k !== "string" || !/^(ssh-|ecdsa-|sk-|github:|gitlab:)/.test(k)) issues.push({ path: `sshAuthorizedKeys[${i}]`, value: show(typeof k === "string" ? k.slice(0, 40) : k), expected: 'an OpenSSH public key line ("ssh-ed25519 AAAA...") or "github:USER"' });
+  });
+  return issues;
+}
+
+/** `nodeExtraConfig` keys that are not node names of this cluster. */
+export function nodeExtraConfigIssues(extra: Record<string, unknown> | undefined, nodeNames: readonly string[]): ValidationIssue[] {
+  return Object.keys(extra ?? {}).filter((n) => !nodeNames.includes(n)).map((n) => ({
+    path: `nodeExtraConfig.${n}`, value: "{...}",
+    expected: `a node name of this cluster (${nodeNames.slice(0, 3).join(", ")}${nodeNames.length > 3 ? ", ..." : ""})`,
+  }));
+}
+
+/** Problems with a `k3s` that was an Output at construction, once resolved (the same rules, the same paths). */
+export function resolvedK3sIssues(cluster: string, a: KairosClusterArgs, k3s: ResolvedK3sArgs | undefined): ValidationIssue[] {
+  return [
+    ...validateInputArgs(a, { k3s }),
+    ...specIssues(cluster, a, k3s).filter((i) => i.path.startsWith("k3s.")),
+  ];
 }
 
 export function resolveTimeouts(t: ClusterTimeoutsArgs | undefined): ResolvedTimeouts {

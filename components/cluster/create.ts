@@ -5,12 +5,15 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { mergeCloudConfig, type CloudConfig, type ValidationIssue } from "../../kairos/cloudconfig";
+import { mergeCloudConfig, type CloudConfig, type User, type ValidationIssue } from "../../kairos/cloudconfig";
 import { buildNodeConfigs, configDigest, DEFAULT_ADMIN_USER, type BootMode } from "../../kairos/cluster-config";
 import { fillEndpoint, nodeName, nodesAwaitingEndpoint, planRoles, type NodePlan, type NodeRole } from "../../kairos/roles";
 import { ClusterReady } from "../../providers/readiness";
 import { ClusterSecrets } from "../cluster-secrets";
-import { clusterSpecOf, KairosClusterArgsError, resolveTimeouts, validateClusterArgs, validateImage, type ClusterImageArgs, type KairosClusterArgs } from "./args";
+import {
+  clusterSpecOf, KairosClusterArgsError, knownNow, nodeExtraConfigIssues, resolvedK3sIssues, resolveTimeouts, validateClusterArgs, validateImage, validateInputArgs, vipGiven,
+  type ClusterImageArgs, type KairosClusterArgs, type ResolvedK3sArgs,
+} from "./args";
 import { createLibvirtTarget, type LibvirtTargetArgs } from "./targets/libvirt";
 import { createMediaTarget, type MediaTargetArgs } from "./targets/media";
 import { createSshTarget, type SshTargetArgs } from "./targets/ssh";
@@ -76,6 +79,14 @@ function resolveImage(image: pulumi.Input<ClusterImageArgs>): ResolvedImage {
   };
 }
 
+/** The arguments that may be Outputs, resolved. */
+interface ResolvedArgs {
+  users?: User[];
+  sshAuthorizedKeys?: string[];
+  extraConfig?: CloudConfig;
+  nodeExtraConfig?: Record<string, CloudConfig>;
+}
+
 function createTarget(a: KairosClusterArgs, image: ResolvedImage, ctx: TargetContext): NodeTarget {
   const counts = { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? ("p2p" as const) : ("explicit" as const) };
   switch (a.target.kind) {
@@ -84,7 +95,7 @@ function createTarget(a: KairosClusterArgs, image: ResolvedImage, ctx: TargetCon
     case "ssh":
       return createSshTarget(a.target as SshTargetArgs, image, ctx, counts);
     case "media":
-      return createMediaTarget(a.target as MediaTargetArgs, image, ctx, { ...counts, vip: a.k3s?.vip });
+      return createMediaTarget(a.target as MediaTargetArgs, image, ctx, { ...counts, vip: vipGiven(a) });
   }
 }
 
@@ -93,12 +104,28 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
   const cluster = a.clusterName ?? name;
   const issues: ValidationIssue[] = validateClusterArgs(cluster, a);
   const sk = issues.length ? undefined : skeleton(cluster, a);
-  for (const n of Object.keys(a.nodeExtraConfig ?? {})) {
-    if (sk && !sk.nodes.some((s) => s.name === n)) {
-      issues.push({ path: `nodeExtraConfig.${n}`, value: "{...}", expected: `a node name of this cluster (${sk.nodes.slice(0, 3).map((s) => s.name).join(", ")}${sk.nodes.length > 3 ? ", ..." : ""})` });
-    }
-  }
+  // Its keys are known whenever the map itself is not an Output (its values may be).
+  const extra = a.nodeExtraConfig;
+  if (sk && extra && !pulumi.Output.isInstance(extra) && !(extra instanceof Promise)) issues.push(...nodeExtraConfigIssues(extra as Record<string, unknown>, sk.nodes.map((n) => n.name)));
   if (issues.length || !sk) throw new pulumi.ResourceError(new KairosClusterArgsError(cluster, issues).message, parent);
+
+  // The arguments that may be Outputs, resolved once and checked as they would be at construction.
+  // k3s apart: it steers the endpoint, which must not turn secret because a config fragment is.
+  const k3sKnownNow = a.k3s === undefined || knownNow(a.k3s) !== undefined;
+  const fail = (late: ValidationIssue[]) => {
+    if (late.length) throw new pulumi.ResourceError(new KairosClusterArgsError(cluster, late).message, parent);
+  };
+  const k3s = pulumi.output(a.k3s as pulumi.Input<ResolvedK3sArgs> | undefined).apply((k) => {
+    fail(k3sKnownNow ? [] : resolvedK3sIssues(cluster, a, k));
+    return k;
+  });
+  const resolved: pulumi.Output<ResolvedArgs> = pulumi.output({
+    users: a.users, sshAuthorizedKeys: a.sshAuthorizedKeys, extraConfig: a.extraConfig, nodeExtraConfig: a.nodeExtraConfig,
+  } as pulumi.Inputs).apply((r) => {
+    const v = r as ResolvedArgs;
+    fail([...validateInputArgs(a, { sshAuthorizedKeys: v.sshAuthorizedKeys }), ...nodeExtraConfigIssues(v.nodeExtraConfig, sk.nodes.map((n) => n.name))]);
+    return v;
+  });
 
   const secrets = new ClusterSecrets(`${name}-secrets`, a.secrets ?? {}, { parent });
   const timeouts = resolveTimeouts(a.timeouts);
@@ -109,22 +136,21 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
   };
   const image = resolveImage(a.image);
   const target = createTarget(a, image, ctx);
-  const spec = clusterSpecOf(cluster, a);
-  const mode = spec.mode;
+  const mode = clusterSpecOf(cluster, a).mode;
 
   // Explicit mode: the endpoint is the first server's address. Known up front (an SSH host): plan
   // with it now; else plan with the placeholder and fill it in once the first server has a lease.
   const first = sk.nodes[0];
   const staticEndpoint = mode === "explicit" ? target.staticAddress(first.name, first.index, first.group) : undefined;
-  const plan = pulumi.all([secrets.k3sToken, secrets.networkToken]).apply(([k3sToken, networkToken]) =>
-    planRoles({ ...spec, endpoint: staticEndpoint, k3sToken, networkToken }));
+  const plan = pulumi.all([secrets.k3sToken, secrets.networkToken, k3s]).apply(([k3sToken, networkToken, k]) =>
+    planRoles({ ...clusterSpecOf(cluster, a, k), endpoint: staticEndpoint, k3sToken, networkToken }));
 
   const render = (plans: pulumi.Output<NodePlan[]>, node: string): pulumi.Output<string> =>
-    pulumi.secret(pulumi.all([plans, secrets.sshPublicKey, pulumi.output(target.bootMode)]).apply(([ps, pub, bootMode]) => {
+    pulumi.secret(pulumi.all([plans, secrets.sshPublicKey, pulumi.output(target.bootMode), resolved]).apply(([ps, pub, bootMode, r]) => {
       const p = ps.find((x) => x.name === node)!;
-      const extra = a.nodeExtraConfig?.[node] ? mergeCloudConfig(a.extraConfig ?? {}, a.nodeExtraConfig[node]) : a.extraConfig;
+      const extra = r.nodeExtraConfig?.[node] ? mergeCloudConfig(r.extraConfig ?? {}, r.nodeExtraConfig[node]) : r.extraConfig;
       return buildNodeConfigs({
-        plan: [p], adminUser, sshAuthorizedKeys: [pub, ...(a.sshAuthorizedKeys ?? [])], users: a.users,
+        plan: [p], adminUser, sshAuthorizedKeys: [pub, ...(r.sshAuthorizedKeys ?? [])], users: r.users,
         bootMode: bootMode as BootMode, installDevice: bootMode === "disk" ? undefined : target.installDevice,
         extraConfig: extra as CloudConfig | undefined, allowOverride: a.allowOverride,
       })[0].text;
@@ -162,7 +188,8 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
   let apiEndpoint: pulumi.Output<string> = pulumi.output("");
   let kubernetesProvider: k8s.Provider | undefined;
   if (target.connects) {
-    const endpoint = mode === "p2p" ? undefined : (spec.vip ?? staticEndpoint ?? created[first.name].address);
+    const endpoint = mode === "p2p" ? undefined
+      : pulumi.all([k3s, created[first.name].address]).apply(([k, addr]) => k?.vip ?? staticEndpoint ?? addr);
     const ready = new ClusterReady(`${name}-ready`, {
       mode,
       adminUser,

@@ -10,6 +10,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { generateNetworkToken } from "../../kairos/edgevpn";
 import type { KairosCluster as KairosClusterT, KairosClusterArgs } from "../../components/kairos-cluster";
+import { nodeExtraConfigIssues, resolvedK3sIssues, validateInputArgs } from "../../components/cluster/args";
 import { outputValue as value, settleThenDisconnect } from "../harness/mocks";
 
 interface Registered { type: string; name: string; inputs: Record<string, any>; parent?: string }
@@ -189,6 +190,48 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     const cidata = registered.filter((x) => x.type === T("kairos-libvirt", "CidataVolume") && x.inputs.node === "rp-agent-1").map((x) => plain(x.inputs.userData));
     expect(cidata).toHaveLength(2);
     expect(cidata[0]).not.toBe(cidata[1]);
+  });
+});
+
+describe("KairosCluster arguments users compute or keep secret (L1, mocks)", () => {
+  const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIComputedKeyForTests computed";
+
+  it("users, sshAuthorizedKeys, extraConfig, nodeExtraConfig and k3s accept Outputs, and a secret stays secret", async () => {
+    const c = new KairosCluster("io", {
+      image: IMAGE, target: LIBVIRT, agents: 1,
+      users: pulumi.output([{ name: "ops", groups: ["admin"], passwd: "$6$computed-hash" }]),
+      sshAuthorizedKeys: [pulumi.output(KEY)],
+      extraConfig: pulumi.secret({ write_files: [{ path: "/etc/secret-file", content: "s3cret-from-output" }] }),
+      nodeExtraConfig: pulumi.output({ "io-agent-0": { runcmd: ["echo computed-agent"] } }),
+      k3s: { args: [pulumi.output("--disable=traefik")], vip: pulumi.output("10.9.0.250") },
+    });
+    const out = await settle(c);
+    expect(out.cloudConfigs["io-server-0"]).toContain("name: ops");
+    expect(out.cloudConfigs["io-server-0"]).toContain(KEY);
+    expect(out.cloudConfigs["io-server-0"]).toContain("s3cret-from-output");
+    expect(out.cloudConfigs["io-server-0"]).toContain("--disable=traefik");
+    expect(out.cloudConfigs["io-agent-0"]).toContain("echo computed-agent");
+    expect(out.cloudConfigs["io-server-0"]).not.toContain("echo computed-agent");
+    // A computed VIP is the endpoint once known: the agent joins it, the kubeconfig points at it.
+    expect(out.cloudConfigs["io-agent-0"]).toContain("https://10.9.0.250:6443");
+    expect(out.apiEndpoint).toBe("https://10.9.0.250:6443");
+    const cidata = registered.find((r) => r.type === T("kairos-libvirt", "CidataVolume") && r.inputs.node === "io-server-0")!;
+    expect(cidata.inputs.userData[SIG]).toBeDefined();
+    expect(await pulumi.isSecret(c.cloudConfigs)).toBe(true);
+  });
+
+  it("a bad value that arrives in an Output fails once resolved, by the same rules and field paths", () => {
+    // What the component's applies run on the resolved values (components/cluster/create.ts).
+    const a: KairosClusterArgs = { image: IMAGE, target: LIBVIRT, p2p: undefined };
+    expect(validateInputArgs(a, { sshAuthorizedKeys: ["not-a-key"] })).toEqual([
+      { path: "sshAuthorizedKeys[0]", value: '"not-a-key"', expected: 'an OpenSSH public key line ("ssh-ed25519 AAAA...") or "github:USER"' },
+    ]);
+    expect(nodeExtraConfigIssues({ "late-agent-7": {} }, ["late-server-0"])).toEqual([
+      { path: "nodeExtraConfig.late-agent-7", value: "{...}", expected: "a node name of this cluster (late-server-0)" },
+    ]);
+    expect(resolvedK3sIssues("late", a, { args: ["--cluster-init"], vip: "nope" }).map((i) => i.path)).toEqual(["k3s.vip", "k3s.args[0]"]);
+    expect(resolvedK3sIssues("late", { ...a, p2p: { enabled: true } }, { vip: "10.0.0.5" })[0]).toMatchObject({ path: "k3s.vip", expected: expect.stringContaining("unset in p2p mode") });
+    expect(resolvedK3sIssues("late", a, { args: ["--disable=traefik"], vip: "10.0.0.5" })).toEqual([]);
   });
 });
 
