@@ -9,13 +9,11 @@ module.exports = {
   // Type checking is done once by `tsc --noEmit` (npm test runs it first); ts-jest only transpiles.
   // VM and SSH tests wait on real processes; each test sets its own tighter bound.
   testTimeout: 120000,
-  // In this process, the package's own name means its sources (ts-jest compiles them). Pulumi's
+  // In this process, the package's own name means its sources (ts-jest compiles them) inside the
+  // repository, and the installed copy in a program folder elsewhere (test/resolver.js). Pulumi's
   // dynamic-provider host, a separate plain node process, resolves the same names through the
   // pulumi-kairos self-link to the built dist/, which globalSetup brings up to date first.
-  moduleNameMapper: {
-    "^pulumi-kairos$": "<rootDir>/lib",
-    "^pulumi-kairos/drivers/(.*)$": "<rootDir>/providers/$1/impl",
-  },
+  resolver: "<rootDir>/test/resolver.js",
   globalSetup: "<rootDir>/test/build-package.js",
   reporters: ["default", "<rootDir>/test/summary-reporter.js"],
   transform: {

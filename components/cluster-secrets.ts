@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateClusterSecretsInputs } from "../providers/secrets/driver";
 import { ClusterSecretsResource } from "../providers/secrets/provider";
 
+/** Arguments of {@link ClusterSecrets}; every field is optional. */
 export interface ClusterSecretsArgs {
   /**
    * Any value; changing it regenerates every secret that you did not supply (e.g. a date:
@@ -43,6 +44,11 @@ export interface ClusterSecretsArgs {
   networkTokenIntervalSeconds?: pulumi.Input<number>;
 }
 
+/**
+ * The root of a cluster's secrets, generated once and kept in Pulumi state (edgevpn network token,
+ * k3s join token, the admin user's ed25519 key pair). `KairosCluster` makes one; use it directly to
+ * share secrets between stacks or programs. Type token `kairos:index:ClusterSecrets`.
+ */
 export class ClusterSecrets extends pulumi.ComponentResource {
   /** edgevpn network token (`p2p.network_token`). Secret. */
   readonly networkToken: pulumi.Output<string>;

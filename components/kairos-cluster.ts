@@ -17,6 +17,12 @@ export type {
 export { KairosClusterArgsError } from "./cluster/args";
 export type { ClusterNodeInfo } from "./cluster/create";
 
+/**
+ * A Kairos k3s cluster: plans the roles (explicit or p2p), renders and validates one cloud-config
+ * per node, boots the nodes on the target and waits until every node is Ready. Outputs the
+ * kubeconfig, tokens and SSH key (secrets) and a `@pulumi/kubernetes` Provider. Type token
+ * `kairos:index:KairosCluster`. See the README for what each argument change does to a running cluster.
+ */
 export class KairosCluster extends pulumi.ComponentResource {
   /** Every node: name, role, address, MAC address, libvirt domain name ("" where not applicable). */
   readonly nodes: pulumi.Output<ClusterNodeInfo[]>;

@@ -38,6 +38,7 @@ export interface KubernetesImageBuilder {
   timeoutMinutes?: number;
 }
 
+/** Arguments of {@link KairosImage}: base distro, version and artifacts are required. */
 export interface KairosImageArgs {
   // --- What to build ---
   /** Base distro image, e.g. "ubuntu:24.04", "opensuse/leap:15.6", "fedora:42", "alpine:3.21", "ghcr.io/kairos-io/hadron:v0.5.1". */
@@ -114,6 +115,11 @@ const SPEC_FIELDS = [
   "lowMemoryHandler", "artifacts", "diskSizeMiB", "qcow2Source", "engine", "repository", "kairosInitImage", "auroraBootImage",
 ] as const;
 
+/**
+ * A Kairos OS image built from a base distro image: kairos-init in a generated Dockerfile, then
+ * AuroraBoot (ISO, raw) and qemu-img (qcow2), on this machine or in a cluster with kairos-operator.
+ * Content-addressed: a no-op `up` builds nothing. Type token `kairos:index:KairosImage`.
+ */
 export class KairosImage extends pulumi.ComponentResource {
   /** Image reference: the pushed one, else the local one (in-cluster without push: ""). */
   readonly imageRef: pulumi.Output<string>;

@@ -17,6 +17,7 @@ export const DEFAULT_ADMIN_USER = "kairos-admin";
 /** How the node gets Kairos on its disk. */
 export type BootMode = "disk" | "iso" | "baremetal";
 
+/** What {@link buildNodeConfigs} renders from: the role plan plus access and the user's fragments. */
 export interface BuildNodeConfigsInput {
   /** Output of planRoles (after fillEndpoint when the endpoint became known). */
   plan: readonly NodePlan[];
@@ -49,6 +50,7 @@ export interface BuildNodeConfigsInput {
   hostnames?: Readonly<Record<string, string>>;
 }
 
+/** One node's rendered cloud-config: its name, role, the config value and its text. */
 export interface NodeConfig {
   name: string;
   role: NodeRole;

@@ -69,6 +69,7 @@ export interface ResolvedK3sArgs {
   vipInterface?: string;
 }
 
+/** p2p mode: roles elected at boot over edgevpn instead of fixed by the plan. */
 export interface ClusterP2pArgs {
   /** Turns on p2p mode: roles elected at boot over edgevpn (KAIROS.md §4). */
   enabled: true;
@@ -78,6 +79,7 @@ export interface ClusterP2pArgs {
   haMasterNodes?: number;
 }
 
+/** The cluster's secrets: what you bring instead of having it generated, and the rotation trigger. */
 export interface ClusterSecretsOptions {
   /** Any value; changing it regenerates the secrets you did not supply, and replaces every node. */
   rotate?: pulumi.Input<string>;
@@ -89,6 +91,7 @@ export interface ClusterSecretsOptions {
   sshPrivateKey?: pulumi.Input<string>;
 }
 
+/** Bounds of the waits in `pulumi up`, in seconds. */
 export interface ClusterTimeoutsArgs {
   /** Wait for each VM's address, in seconds. @default 300 */
   addressSeconds?: number;
@@ -98,6 +101,7 @@ export interface ClusterTimeoutsArgs {
   readySeconds?: number;
 }
 
+/** Arguments of {@link KairosCluster}: `image` and `target` are required. */
 export interface KairosClusterArgs {
   /** Cluster name: a DNS label, at most 40 characters; node names are `<name>-server-<i>`. @default the resource name */
   clusterName?: string;

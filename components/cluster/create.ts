@@ -1,5 +1,5 @@
 /**
- * @internal KairosCluster's builder: secrets, target, role plan, one rendered cloud-config per node,
+ * KairosCluster's builder (internal to the package): secrets, target, role plan, one rendered cloud-config per node,
  * the nodes (the first server first when its address is the endpoint), readiness and outputs.
  */
 import * as path from "path";

@@ -62,6 +62,7 @@ export interface StageStep {
   [key: string]: unknown;
 }
 
+/** A partition size and filesystem (`install.partitions.*`); size in MiB, 0 = rest of the disk. */
 export interface PartitionSpec {
   size?: number;
   fs?: string;

@@ -22,6 +22,7 @@ export interface OtpSpec {
   length: number;
 }
 
+/** An edgevpn network token, decoded: OTP settings plus the room, rendezvous and mDNS names. */
 export interface NetworkToken {
   otp: { dht: OtpSpec; crypto: OtpSpec };
   /** Pubsub room name. */
@@ -34,6 +35,7 @@ export interface NetworkToken {
   max_message_size: number;
 }
 
+/** Options of {@link generateNetworkToken}. */
 export interface GenerateNetworkTokenOptions {
   /**
    * TOTP period of both OTP secrets, seconds (positive safe integer) or `"max"` (never rotate).

@@ -19,6 +19,7 @@ export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip";
 export const KUBE_VIP_MANIFEST_PATH = "/var/lib/rancher/k3s/server/manifests/kube-vip.yaml";
 export const KUBE_VIP_DEFAULT_INTERFACE = "eth0";
 
+/** Options of {@link kubeVipManifest}. */
 export interface KubeVipManifestOptions {
   /** The virtual IP (IPv4 or IPv6) that kube-vip announces for the API server. */
   address: string;

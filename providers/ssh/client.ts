@@ -132,12 +132,13 @@ export function checkTarget(t: SshTarget): void {
   if (problems.length) throw new PermanentError(`invalid SSH target ${describeTarget(t)}:\n  ${problems.join("\n  ")}`);
 }
 
+/** @internal An open `ssh2` connection (ssh2's types stay out of the published declarations). */
 interface Connection {
   client: Client;
   hostKey: string;
 }
 
-/** Opens an authenticated connection; the caller must `client.end()` it. */
+/** @internal Opens an authenticated connection; the caller must `client.end()` it. */
 export function connect(target: SshTarget, opts: ConnectOptions = {}): Promise<Connection> {
   checkTarget(target);
   const where = describeTarget(target);

@@ -1,7 +1,7 @@
 /** SSH driver: connections, commands, uploads, host keys and the node waits. Knows nothing of Pulumi. */
 export type { SshTarget, ConnectOptions, ExecOptions, ExecResult } from "./client";
 export {
-  connect, sshExec, sshRun, sshUpload, checkTarget, describeTarget, HostKeyMismatchError, OldHostKeyError, SshAuthError, SshDisconnectedError,
+  sshExec, sshRun, sshUpload, checkTarget, describeTarget, HostKeyMismatchError, OldHostKeyError, SshAuthError, SshDisconnectedError,
   SshCommandError,
 } from "./client";
 export type { HostKey } from "./hostkey";

@@ -63,6 +63,15 @@ const provproto = require(path.join(PULUMI_DIR, "proto", "provider_pb")) as type
 /** Pulumi's dynamic provider host script, as the `pulumi-resource-pulumi-nodejs` plugin runs it. */
 export const DYNAMIC_PROVIDER_HOST_SCRIPT = path.join(PULUMI_DIR, "cmd", "dynamic-provider", "index.js");
 
+/**
+ * The host script a program folder's own @pulumi/pulumi provides: the plugin's launcher resolves
+ * `@pulumi/pulumi/cmd/dynamic-provider` from the program folder, so does the harness.
+ */
+export function hostScriptFor(programDir: string): string {
+  const dir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [programDir] }));
+  return path.join(dir, "cmd", "dynamic-provider", "index.js");
+}
+
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 const KILL_GRACE_MS = 5_000;
@@ -148,8 +157,15 @@ type Unary<Req, Res> = (req: Req, md: grpcTypes.Metadata, opts: Partial<grpcType
 
 /** Starts Pulumi's dynamic provider host and configures it. Always `stop()` it (afterAll). */
 export async function startDynamicProviderHost(options: HostOptions = {}): Promise<DynamicProviderHost> {
-  if (!fs.existsSync(DYNAMIC_PROVIDER_HOST_SCRIPT)) {
-    throw new Error(`Pulumi dynamic provider host not found at ${DYNAMIC_PROVIDER_HOST_SCRIPT}; run npm ci (@pulumi/pulumi)`);
+  // The program folder's own host when it has @pulumi/pulumi (as the engine runs it), else ours.
+  let script = DYNAMIC_PROVIDER_HOST_SCRIPT;
+  try {
+    if (options.cwd && fs.existsSync(options.cwd)) script = hostScriptFor(options.cwd);
+  } catch {
+    // no @pulumi/pulumi in that folder: this repository's host
+  }
+  if (!fs.existsSync(script)) {
+    throw new Error(`Pulumi dynamic provider host not found at ${script}; run npm ci (@pulumi/pulumi)`);
   }
   const project = options.project ?? "pulumi-kairos";
   const stack = options.stack ?? "test";
@@ -158,7 +174,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
 
   // The engine passes its own gRPC address; Pulumi's host requires the argument but never dials it.
-  const child = spawn(process.execPath, [DYNAMIC_PROVIDER_HOST_SCRIPT, "127.0.0.1:1"], {
+  const child = spawn(process.execPath, [script, "127.0.0.1:1"], {
     cwd: options.cwd ?? REPO_ROOT,
     env: {
       ...process.env,
@@ -194,7 +210,7 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
 
   let port: number;
   try {
-    port = await waitForPort(child, () => output, startTimeoutMs);
+    port = await waitForPort(child, () => output, startTimeoutMs, script);
   } catch (e) {
     await stop();
     throw e;
@@ -321,20 +337,20 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
 }
 
 /** Waits for the port line Pulumi's host prints first on stdout; fails if the host exits first. */
-function waitForPort(child: ChildProcess, output: () => string, timeoutMs: number): Promise<number> {
+function waitForPort(child: ChildProcess, output: () => string, timeoutMs: number, script: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let stdout = "";
     const timer = setTimeout(() => finish(new Error(
-      `timed out waiting for the dynamic provider host to print its port after ${timeoutMs} ms: ${DYNAMIC_PROVIDER_HOST_SCRIPT}\n${output()}`)), timeoutMs);
+      `timed out waiting for the dynamic provider host to print its port after ${timeoutMs} ms: ${script}\n${output()}`)), timeoutMs);
     const onData = (c: Buffer) => {
       stdout += c.toString("utf8");
       const m = /^(\d+)\s*$/m.exec(stdout);
       if (m) finish(undefined, Number(m[1]));
     };
     const onExit = (code: number | null, signal: string | null) =>
-      finish(new Error(`dynamic provider host exited (${signal ?? `code ${code}`}) before printing its port: ${DYNAMIC_PROVIDER_HOST_SCRIPT}\n${output()}`));
+      finish(new Error(`dynamic provider host exited (${signal ?? `code ${code}`}) before printing its port: ${script}\n${output()}`));
     const onError = (e: Error) =>
-      finish(new Error(`dynamic provider host failed to start (${e.message}): ${process.execPath} ${DYNAMIC_PROVIDER_HOST_SCRIPT}`));
+      finish(new Error(`dynamic provider host failed to start (${e.message}): ${process.execPath} ${script}`));
     const finish = (err?: Error, port?: number) => {
       clearTimeout(timer);
       child.stdout!.off("data", onData);
@@ -455,8 +471,12 @@ export interface ProgramRun {
   /** Every other resource, left to the mocks (type and name), in registration order. */
   mocked: Array<{ type: string; name: string }>;
   host: DynamicProviderHost;
-  /** Deletes the created resources in reverse order, then stops the host. Idempotent. */
-  destroy(): Promise<void>;
+  /**
+   * Deletes the created resources in reverse order, then stops the host. Idempotent. With `from`,
+   * the host is first stopped and a new one started in that folder (as after the program folder
+   * moved): deletes then go through the `__provider` text saved at create, as `pulumi destroy` does.
+   */
+  destroy(opts?: { from?: string }): Promise<void>;
 }
 
 export interface ProgramRunOptions extends HostOptions {
@@ -466,6 +486,8 @@ export interface ProgramRunOptions extends HostOptions {
   timeoutMs?: number;
   /** Outputs of a mocked (non-dynamic) resource. Default: its inputs. */
   mockState?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+  /** The @pulumi/pulumi the program uses (a program folder's own copy). Default: this repository's. */
+  sdk?: typeof pulumi;
 }
 
 /**
@@ -481,7 +503,8 @@ export async function runProgramWithDynamicProviders(
 ): Promise<ProgramRun> {
   const settleMs = opts.settleMs ?? 2000;
   const timeoutMs = opts.timeoutMs ?? 600_000;
-  const host = await startDynamicProviderHost(opts);
+  const sdk = opts.sdk ?? pulumi;
+  let host = await startDynamicProviderHost(opts);
   const created: CreatedResource[] = [];
   const mocked: Array<{ type: string; name: string }> = [];
   const errors: Error[] = [];
@@ -490,9 +513,14 @@ export async function runProgramWithDynamicProviders(
   let lastAt = Date.now();
   let destroyed = false;
 
-  const destroy = async () => {
+  const destroy = async (d: { from?: string } = {}) => {
     if (destroyed) return;
     destroyed = true;
+    if (d.from) {
+      await host.stop();
+      host = await startDynamicProviderHost({ ...opts, cwd: d.from });
+      run.host = host;
+    }
     const failures: string[] = [];
     for (const r of [...created].reverse()) {
       try {
@@ -516,7 +544,7 @@ export async function runProgramWithDynamicProviders(
     return { id: r.id, state: toWire(r.properties, true) as Record<string, unknown> };
   };
 
-  await pulumi.runtime.setMocks(
+  await sdk.runtime.setMocks(
     {
       async newResource(args: pulumi.runtime.MockResourceArgs) {
         lastAt = Date.now();
@@ -561,5 +589,6 @@ export async function runProgramWithDynamicProviders(
     await destroy().catch(() => undefined);
     throw e;
   }
-  return { created, mocked, host, destroy };
+  const run: ProgramRun = { created, mocked, host, destroy };
+  return run;
 }

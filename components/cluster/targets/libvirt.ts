@@ -26,6 +26,7 @@ export type LibvirtNetworkArgs =
     cidr: string;
   };
 
+/** The `libvirt` target: one VM per node on a local or remote (`qemu+ssh://`) libvirt host. */
 export interface LibvirtTargetArgs {
   kind: "libvirt";
   /** libvirt URI. @default "qemu:///system". Remote: `qemu+ssh://user@host/system?keyfile=/path` */

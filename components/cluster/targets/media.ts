@@ -18,6 +18,7 @@ import type { RoleIsoSpec } from "../../../providers/media/spec";
 import type { ValidationIssue } from "../../../kairos/cloudconfig/model";
 import type { NodeTarget, ResolvedImage, TargetContext, TargetCounts, TargetNode, TargetNodeSpec } from "./types";
 
+/** The `media` target: per-node seed ISOs (and per-role installer ISOs) written to a folder; no connection. */
 export interface MediaTargetArgs {
   kind: "media";
   /** Absolute folder receiving the files; created if missing and kept owner-only (0700). Use a dedicated folder. */

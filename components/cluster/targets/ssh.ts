@@ -39,6 +39,7 @@ export interface SshTargetHost {
   role?: "server" | "agent";
 }
 
+/** The `ssh` target: machines booted into the Kairos live ISO, installed over SSH. */
 export interface SshTargetArgs {
   kind: "ssh";
   /** The machines, one per node: as many as servers + agents (p2p: nodes). */

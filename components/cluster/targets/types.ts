@@ -14,7 +14,7 @@
  * 4. When `target.connects`, a ClusterReady resource waits on every `TargetNode.ready` and then
  *    SSHes to `address` as `ctx.adminUser`.
  *
- * Everything here is @internal to the package: users see only KairosClusterArgs.target.
+ * Everything here is internal to the package: users see only KairosClusterArgs.target.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeRole } from "../../../kairos/roles";
