@@ -38,7 +38,7 @@ export interface ClusterSecretsArgs {
   /**
    * OTP rotation period of a generated network token, in seconds (`otp.dht.interval` and
    * `otp.crypto.interval`). Note: excludes `networkToken`.
-   * Rotation needs synced clocks on every node (KAIROS.md §4).
+   * Rotation needs synced clocks on every node (docs/kairos-notes.md §4).
    * @default - no rotation (interval MaxInt64, as `kairosctl generate-token`; `kairos/edgevpn/token.ts`).
    */
   networkTokenIntervalSeconds?: pulumi.Input<number>;

@@ -3,7 +3,7 @@
  * OCI image -> AuroraBoot ISO/raw, qcow2 via qemu-img), content-addressed so a no-op `pulumi up`
  * rebuilds nothing. Builds locally through docker/podman (`builder.kind: "local"`, the default) or
  * in a cluster through a kairos-operator `OSArtifact` (`builder.kind: "kubernetes"`).
- * See docs/kairos-image.md.
+ * Arguments, outputs and what is proven where: the README's KairosImage section.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";

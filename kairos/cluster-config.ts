@@ -10,7 +10,7 @@ import { ClusterSpecError, type NodePlan, type NodeRole } from "./roles/plan";
 
 /**
  * The admin user we create on every node. Not `kairos`: Kairos' own `10_accounting.yaml` creates
- * that one locked (KAIROS.md §3.4), and redefining it would fight the image.
+ * that one locked (docs/kairos-notes.md §3.4), and redefining it would fight the image.
  */
 export const DEFAULT_ADMIN_USER = "kairos-admin";
 
@@ -23,7 +23,7 @@ export interface BuildNodeConfigsInput {
   plan: readonly NodePlan[];
   /**
    * Name of the admin user (group `admin`, passwordless sudo, password locked, SSH keys only).
-   * Kairos refuses to install without an admin user (KAIROS.md §3.4). @default "kairos-admin"
+   * Kairos refuses to install without an admin user (docs/kairos-notes.md §3.4). @default "kairos-admin"
    */
   adminUser?: string;
   /** Public keys for the admin user (the cluster's key plus the users' keys); at least one. */
@@ -32,7 +32,7 @@ export interface BuildNodeConfigsInput {
   users?: readonly User[];
   /**
    * `disk`: a raw/qcow2 Kairos image boots directly (it resets itself on first boot, no installer,
-   * KAIROS.md §8.4), so no `install` block. `iso` / `baremetal`: the live system installs to
+   * docs/kairos-notes.md §8.4), so no `install` block. `iso` / `baremetal`: the live system installs to
    * `installDevice` unattended and reboots (`install: {auto, device, reboot}`, §3.3, §8.5).
    */
   bootMode: BootMode;
@@ -77,7 +77,7 @@ export const NODE_OWNED_PATHS: readonly string[] = [
 ];
 
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
-/** Forms yip takes in `ssh_authorized_keys` (KAIROS.md §3.4): an OpenSSH public key line or github:/gitlab: USER. */
+/** Forms yip takes in `ssh_authorized_keys` (docs/kairos-notes.md §3.4): an OpenSSH public key line or github:/gitlab: USER. */
 const SSH_KEY = /^((ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?|(github|gitlab):[A-Za-z0-9_.-]+)$/;
 const INSTALL_DEVICE = /^(auto|\/dev\/.+|script:\/\/.+)$/;
 const HOSTNAME = /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
@@ -146,7 +146,7 @@ export function buildNodeConfigs(input: BuildNodeConfigsInput): NodeConfig[] {
   if (issues.length > 0) throw new ClusterSpecError(issues, "node config input");
   const admin: User = {
     name: input.adminUser ?? DEFAULT_ADMIN_USER,
-    groups: ["admin"], // Kairos' admin rule: some user in group admin (KAIROS.md §3.4)
+    groups: ["admin"], // Kairos' admin rule: some user in group admin (docs/kairos-notes.md §3.4)
     lock_passwd: true, // yip reads lock_passwd (the schema's lockPasswd is ignored)
     ssh_authorized_keys: [...input.sshAuthorizedKeys],
   };

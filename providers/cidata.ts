@@ -2,7 +2,7 @@
  * Builds a NoCloud seed ISO: ISO9660 (+Joliet/Rock Ridge) labelled `cidata` holding `user-data` and
  * `meta-data`. Kairos finds it by that label (yip `pkg/plugins/datasourceProviders/provider_cdrom.go`
  * `ListCDROMs`: `FindCIs("cidata")`, then files `user-data`, fallback `config`;
- * KAIROS.md §8.3) and reads `user-data` but not `meta-data`, which is still shipped for cloud-init.
+ * docs/kairos-notes.md §8.3) and reads `user-data` but not `meta-data`, which is still shipped for cloud-init.
  *
  * The user-data holds secrets, so the files live only in a fresh 0700 directory, are written 0600,
  * and the whole directory is removed afterwards, whatever happens. Tool: xorriso, else genisoimage.

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # Prepares a Debian/Ubuntu host for pulumi-kairos: installs the system packages, starts libvirtd and
-# virtlogd when no init system runs them, and (with --deploy) makes sure the storage pool the default
-# stack uses exists. Idempotent; needs root (uses sudo when not root). Used by README and .ci/run.
+# virtlogd when no init system runs them. With --deploy: only what a deployment needs, and the
+# storage pool the default stack uses; without: also what the tests need. Idempotent; needs root
+# (uses sudo when not root). Used by the README's commands and .ci/run.
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 
-# libvirt + qemu (software emulation works; KVM is used when /dev/kvm works), qemu-img, xorriso for
-# cidata ISOs, OpenSSH (client for nodes; server for the live-host and qemu+ssh tests), OVMF for UEFI,
-# and what the tests' stand-in guest is built from (kernel, busybox, syslinux on a FAT image).
+# What a deployment needs: libvirt + qemu (software emulation works; KVM is used when it works),
+# qemu-img, xorriso for cidata ISOs, the OpenSSH client (nodes, qemu+ssh://) and OVMF for UEFI.
 PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base
-  xorriso ovmf openssh-server openssh-client iproute2 procps passwd
+  xorriso ovmf openssh-client procps
+)
+# What only the tests need (not installed with --deploy): an OpenSSH server for the live-host and
+# qemu+ssh tests, useradd, and what the stand-in guest is built from (Debian's kernel package,
+# busybox, syslinux on a FAT image). linux-image-amd64 is Debian's name; Ubuntu's is linux-image-generic.
+TEST_PACKAGES=(
+  openssh-server iproute2 passwd
   linux-image-amd64 busybox-static syslinux syslinux-common mtools dosfstools kmod cpio
 )
+[ "${1:-}" = "--deploy" ] || PACKAGES+=("${TEST_PACKAGES[@]}")
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -71,7 +71,7 @@ export interface ResolvedK3sArgs {
 
 /** p2p mode: roles elected at boot over edgevpn instead of fixed by the plan. */
 export interface ClusterP2pArgs {
-  /** Turns on p2p mode: roles elected at boot over edgevpn (KAIROS.md §4). */
+  /** Turns on p2p mode: roles elected at boot over edgevpn (docs/kairos-notes.md §4). */
   enabled: true;
   /** Ledger bucket separating clusters that share a network token. @default the cluster name */
   networkId?: string;

@@ -2,7 +2,7 @@
  * Typed model of the Kairos cloud-config: what a Kairos node reads, not what the old published
  * schema says. Field names are the YAML keys, so the model renders without a mapping table.
  *
- * Upstream owners (KAIROS.md §3.2): kairos-sdk `types/config/config.go` (install, options, bundles),
+ * Upstream owners (docs/kairos-notes.md §3.2): kairos-sdk `types/config/config.go` (install, options, bundles),
  * kairos-agent `pkg/implementations/spec/spec.go` (reset, upgrade), provider-kairos
  * `internal/provider/config/config.go` (p2p, k3s, k3s-agent, kubevip), yip (users, write_files,
  * runcmd, hostname, stages). Unknown keys are tolerated by Kairos, so the model is open (`[key]`).

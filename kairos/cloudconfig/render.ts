@@ -11,7 +11,7 @@ import type { CloudConfig } from "./model";
  * The only header this project emits, always as line 1. Kairos accepts legacy headers for a config
  * file (`kairos-sdk collector/collector.go` `ValidFileHeaders`), but yip's cloud-init layer drops
  * `users`, `write_files`, `runcmd`, `hostname` and `ssh_authorized_keys` unless it sees exactly
- * this one first (`yip pkg/schema/cloudinit/config.go`; KAIROS.md §3.1).
+ * this one first (`yip pkg/schema/cloudinit/config.go`; docs/kairos-notes.md §3.1).
  */
 export const CLOUD_CONFIG_HEADER = "#cloud-config";
 
@@ -57,7 +57,7 @@ function compareNestedKeys(a: string, b: string): number {
  * - default single-quote style with `noCompatMode: false`: strings that another parser could read
  *   as something else (`'0644'`, `'yes'`, `'on'`, `'2020-01-01'`, `'{{ .Values.x }}'`) are quoted,
  *   so Go's YAML 1.1-minded decoders see the same string; inside single quotes every character but
- *   `'` is literal, so Go templates (`{{ trunc 4 .MachineID }}`, KAIROS.md §3.1) keep their bytes.
+ *   `'` is literal, so Go templates (`{{ trunc 4 .MachineID }}`, docs/kairos-notes.md §3.1) keep their bytes.
  * - `sortKeys`: deterministic nested order (see `compareNestedKeys`).
  */
 const DUMP_OPTIONS: yaml.DumpOptions = {

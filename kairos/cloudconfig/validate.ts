@@ -1,6 +1,6 @@
 /**
  * Cloud-config validator: every problem a Kairos node would trip over, as `{ path, value,
- * expected }`, written from the code that reads the config (KAIROS.md §3, §4.1, §6, §10), not from
+ * expected }`, written from the code that reads the config (docs/kairos-notes.md §3, §4.1, §6, §10), not from
  * the outdated published JSON schema. Unknown keys are tolerated, as Kairos tolerates them.
  */
 import * as yaml from "js-yaml";
@@ -18,7 +18,7 @@ export const MAX_CLOUD_CONFIG_BYTES = 1024 * 1024;
 /** Headers the collector still accepts but under which yip drops the cloud-init keys (§3.1). */
 const LEGACY_HEADERS = ["#kairos-config", "#node-config"];
 
-/** `kairos-sdk types/install/install.go` device pattern (KAIROS.md §3.3). */
+/** `kairos-sdk types/install/install.go` device pattern (docs/kairos-notes.md §3.3). */
 const INSTALL_DEVICE_PATTERN = /^(auto|\/dev\/.+|script:\/\/.+)$/;
 
 /** cloud-init `write_files.permissions`: an octal mode as a string, e.g. "0644". */
@@ -265,7 +265,7 @@ function checkInstall(issues: Issues, install: unknown): void {
 }
 
 function checkNetworkToken(issues: Issues, token: unknown): void {
-  if (token === undefined || token === "") return; // empty = no p2p auto mode (KAIROS.md §4.1)
+  if (token === undefined || token === "") return; // empty = no p2p auto mode (docs/kairos-notes.md §4.1)
   if (typeof token !== "string") {
     add(issues, "p2p.network_token", token, "a string holding an edgevpn network token");
     return;

@@ -1,4 +1,4 @@
-/** edgevpn network token (KAIROS.md §5). */
+/** edgevpn network token (docs/kairos-notes.md §5). */
 export {
   generateNetworkToken,
   decodeNetworkToken,

@@ -1,5 +1,5 @@
 /**
- * The edgevpn network token: standard padded base64 of a small YAML map (KAIROS.md §5).
+ * The edgevpn network token: standard padded base64 of a small YAML map (docs/kairos-notes.md §5).
  *
  * Mirrors `mudler/edgevpn pkg/node/options.go` (v0.35.4: `YAMLConnectionConfig`, `GenerateNewConnectionData`)
  * and `pkg/crypto/otp.go` (OTP = base64(HMAC-SHA256)[:length], 44 chars, so `length` <= 44).
@@ -52,7 +52,7 @@ export const MAX_INT64_TEXT = "9223372036854775807";
 /**
  * Default OTP interval: `"max"`, i.e. no rotation, as Kairos' own generator does (`provider-kairos`
  * `kairosctl generate-token`, MaxInt64). Why not edgevpn's 360 s: a rotating OTP needs synced clocks on
- * every node (KAIROS.md §4.4), and rotation adds no secrecy against anyone who holds the token.
+ * every node (docs/kairos-notes.md §4.4), and rotation adds no secrecy against anyone who holds the token.
  */
 export const NETWORK_TOKEN_DEFAULT_INTERVAL: "max" = "max";
 

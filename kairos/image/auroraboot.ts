@@ -1,5 +1,5 @@
 /**
- * AuroraBoot command lines (`quay.io/kairos/auroraboot`, v0.26.2; KAIROS.md §7.3, `AuroraBoot
+ * AuroraBoot command lines (`quay.io/kairos/auroraboot`, v0.26.2; docs/kairos-notes.md §7.3, `AuroraBoot
  * internal/cmd/app.go`, `pkg/schema/config.go`, `deployer/steps.go`):
  * - ISO: the `build-iso` subcommand, `--output`, `--override-name`, optional `--cloud-config <file>`,
  *   source `docker:<ref>` (read from the engine's socket, mounted at /var/run/docker.sock).
@@ -67,7 +67,7 @@ export function buildRawArgv(spec: ImageSpec, firmware: "efi" | "bios", o: Auror
   return argv;
 }
 
-/** `qemu-img convert -f raw -O qcow2 <raw> <qcow2>` (AuroraBoot has no qcow2 output, KAIROS.md §7.3). */
+/** `qemu-img convert -f raw -O qcow2 <raw> <qcow2>` (AuroraBoot has no qcow2 output, docs/kairos-notes.md §7.3). */
 export function qemuImgConvertArgv(rawPath: string, qcow2Path: string, qemuImg = "qemu-img"): string[] {
   return [qemuImg, "convert", "-f", "raw", "-O", "qcow2", rawPath, qcow2Path];
 }

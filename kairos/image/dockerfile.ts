@@ -1,6 +1,6 @@
 /**
  * The generated Dockerfile: the base distro made Kairos by kairos-init, in the official two phases
- * (`-s install` then `-s init`, `kairos images/Dockerfile`; flags from `kairos-init main.go`, KAIROS.md §7.1).
+ * (`-s install` then `-s init`, `kairos images/Dockerfile`; flags from `kairos-init main.go`, docs/kairos-notes.md §7.1).
  * kairos-init is bind-mounted from its pinned image (`kairos-init README.md`), so it never lands in a layer.
  * The removed `-k`/`--k8sversion` flags (kairos-init v0.6.0) are never emitted; a provider is `-p <distro>
  * --provider-<distro>-version <tag>`. `-l` is the log level, not a security level.
@@ -24,7 +24,7 @@ function lowMemoryLines(spec: ImageSpec): string[] {
   if (!spec.lowMemoryHandler) return [];
   const fam = baseFamily(spec.baseImage);
   if (!fam.nohangPackaged) {
-    return [`# Low-memory handler: nohang is not packaged for ${fam.family}; none installed (see docs/kairos-image.md).`];
+    return [`# Low-memory handler: nohang is not packaged for ${fam.family}; none installed (pulumi-kairos README, KairosImage lowMemoryHandler).`];
   }
   return [
     "# Low-memory handler: nohang acts before the kernel OOM killer freezes a small node.",

@@ -1,7 +1,7 @@
 /**
  * The kairos-operator `OSArtifact` manifest for in-cluster builds (`build.kairos.io/v1alpha2`, the
  * operator's two-stage spec: `spec.image.buildOptions` + `spec.artifacts`; kairos-operator
- * `api/v1alpha2/osartifact_types.go`, KAIROS.md §9). ⚠ osbuilder's legacy OSArtifact shares the
+ * `api/v1alpha2/osartifact_types.go`, docs/kairos-notes.md §9). ⚠ osbuilder's legacy OSArtifact shares the
  * apiVersion with a flat, incompatible spec (`imageName`, `iso`, ...); it is never produced.
  * The operator builds with the same kairos-init, so packages/dockerfileSteps (which need a Dockerfile)
  * are local-builder only; `cloudImage` is AuroraBoot's EFI raw; there is no BIOS raw or qcow2 in-cluster.

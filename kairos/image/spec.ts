@@ -5,10 +5,10 @@
  */
 import type { ValidationIssue } from "../cloudconfig/model";
 
-/** Tool pins of the Kairos v4.2.0 release (KAIROS.md §1: `kairos images/Dockerfile`, `kairos-init Makefile`). */
+/** Tool pins of the Kairos v4.2.0 release (docs/kairos-notes.md §1: `kairos images/Dockerfile`, `kairos-init Makefile`). */
 export const DEFAULT_KAIROS_INIT_IMAGE = "quay.io/kairos/kairos-init:v0.17.2";
 export const DEFAULT_AURORABOOT_IMAGE = "quay.io/kairos/auroraboot:v0.26.2";
-/** k3s version kairos-init v0.17.2 pins (KAIROS.md §1). */
+/** k3s version kairos-init v0.17.2 pins (docs/kairos-notes.md §1). */
 export const DEFAULT_K3S_VERSION = "v1.36.3+k3s1";
 export const DEFAULT_K0S_VERSION = "v1.36.3+k0s.2";
 
@@ -21,7 +21,7 @@ export type Engine = (typeof ENGINES)[number];
 export const ARCHES = ["amd64", "arm64"] as const;
 export type Arch = (typeof ARCHES)[number];
 
-/** `kairos-init -m` values (`kairos-init main.go`, KAIROS.md §7.1). */
+/** `kairos-init -m` values (`kairos-init main.go`, docs/kairos-notes.md §7.1). */
 export const MODELS = [
   "generic", "rpi3", "rpi4", "nvidia-jetson-agx-orin", "nvidia-jetson-orin-nx", "nvidia-jetson-thor", "nvidia-dgx-spark",
 ] as const;
@@ -197,7 +197,7 @@ export function validateImageSpec(input: ImageSpecInput): ValidationIssue[] {
   return issues;
 }
 
-/** Package manager families kairos-init supports (KAIROS.md §7.1 CI-tested bases). */
+/** Package manager families kairos-init supports (docs/kairos-notes.md §7.1 CI-tested bases). */
 export type PackageManager = "apt" | "zypper" | "dnf" | "apk" | "none";
 
 interface Family {

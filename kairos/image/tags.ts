@@ -1,5 +1,5 @@
 /**
- * Image tags and artifact base names in the current Kairos format (KAIROS.md §7.2; mirrored from
+ * Image tags and artifact base names in the current Kairos format (docs/kairos-notes.md §7.2; mirrored from
  * `kairos-docs src/components/kairos-image-name.ts` and `factory .github/workflows/reusable-factory.yaml`):
  * `<repo>:<flavor_release>-<variant>-<arch>-<model>-<kairos version>[-<k8s distro>-<k8s version, + -> ->][-uki]`.
  * The pre-Aug-2025 form `-k3sv1.x.y-k3s1` is unpullable for v4 (kairos-io/kairos#4194) and never produced.

@@ -1,7 +1,7 @@
 /**
  * Domain XML for one Kairos node, built with xmlbuilder2 (never string concatenation).
  *
- * Disk layout (KAIROS.md §8.5): the node disk (virtio, boot order 1), the cidata volume as a
+ * Disk layout (docs/kairos-notes.md §8.5): the node disk (virtio, boot order 1), the cidata volume as a
  * read-only SATA cdrom (never booted), and in ISO-install mode the Kairos ISO as a second SATA cdrom
  * (boot order 2): an empty disk falls through to the ISO, and after the installer's reboot the
  * installed disk wins. Per-device `<boot order>` is used because libvirt forbids mixing it with

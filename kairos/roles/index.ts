@@ -1,4 +1,4 @@
-/** k3s role planning (KAIROS.md §4, §6) and the explicit-mode kube-vip manifest. */
+/** k3s role planning (docs/kairos-notes.md §4, §6) and the explicit-mode kube-vip manifest. */
 export {
   planRoles,
   validateClusterSpec,

@@ -1,6 +1,6 @@
 /**
  * A kube-vip manifest for the explicit (non-p2p) path, where provider-kairos deploys no kube-vip
- * (it does so only on the p2p master path, KAIROS.md §4.4, §6). k3s applies every file in
+ * (it does so only on the p2p master path, docs/kairos-notes.md §4.4, §6). k3s applies every file in
  * /var/lib/rancher/k3s/server/manifests/ on its own (its "auto-deploying manifests").
  *
  * What it is: a ServiceAccount + ClusterRole/Binding + a DaemonSet on control-plane nodes; ARP mode,
@@ -12,7 +12,7 @@
  * (`provider-kairos internal/assets/static/kube_vip_rbac.yaml`). Written here, not copied.
  */
 
-/** kube-vip release pinned by Kairos v4.2.0's provider config (KAIROS.md §6). */
+/** kube-vip release pinned by Kairos v4.2.0's provider config (docs/kairos-notes.md §6). */
 export const KUBE_VIP_VERSION = "v1.2.3";
 export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip";
 /** Where k3s servers pick up manifests; the file name is ours (provider-kairos uses kubevip.yaml). */

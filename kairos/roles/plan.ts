@@ -2,7 +2,7 @@
  * k3s role planning: which node runs what, and the k3s / p2p blocks of its cloud-config.
  * Pure: no I/O, no clock, no randomness. The component calls it at preview time.
  *
- * Two modes (KAIROS.md §4, §6):
+ * Two modes (docs/kairos-notes.md §4, §6):
  * - `explicit` (recommended, §12): we choose the roles. Kairos adds no `--cluster-init`, `--server`
  *   or kube-vip on this path (§6), so the planner writes them: with more than one server the first
  *   runs `--cluster-init` (embedded etcd) and the others `--server=https://<endpoint>:6443`, all share
@@ -265,7 +265,7 @@ function checkP2p(issues: ValidationIssue[], s: Record<string, any>, serversOk: 
       expected: `an odd number of p2p control planes (1 + haMasterNodes) for etcd quorum; use ${s.servers - 1} or ${s.servers + 1}`,
     });
   }
-  // One node in total is accepted: planP2p fixes its role to master (KAIROS.md §4.4).
+  // One node in total is accepted: planP2p fixes its role to master (docs/kairos-notes.md §4.4).
 }
 
 /** Throws ClusterSpecError with every problem, or returns. */
@@ -287,7 +287,7 @@ function kubeVipStage(vip: string, iface: string): Record<string, StageStep[]> {
 function planExplicit(spec: ClusterSpec): NodePlan[] {
   const { cluster, servers, agents, vip } = spec;
   const iface = spec.vipInterface ?? KUBE_VIP_DEFAULT_INTERFACE;
-  // Joining servers reach the first server directly (KAIROS.md §6 HA recipe): the VIP only exists
+  // Joining servers reach the first server directly (docs/kairos-notes.md §6 HA recipe): the VIP only exists
   // once kube-vip runs on a started server, so it must not gate the join. Agents prefer the VIP.
   const serverJoin = spec.endpoint ?? ENDPOINT_PLACEHOLDER;
   const agentJoin = vip ?? spec.endpoint ?? ENDPOINT_PLACEHOLDER;
@@ -299,7 +299,7 @@ function planExplicit(spec: ClusterSpec): NodePlan[] {
       ...(servers > 1 && i === 0 ? ["--cluster-init"] : []),
       // One argv element with '=', the form provider-kairos itself emits on the p2p path
       // (`provider-kairos internal/role/p2p/k3s.go`: "--server=https://%s:6443"); args are joined
-      // with spaces into ExecStart, so "--server https://..." (KAIROS.md §3.6) would work as well.
+      // with spaces into ExecStart, so "--server https://..." (docs/kairos-notes.md §3.6) would work as well.
       ...(i > 0 ? [`--server=${apiUrl(serverJoin)}`] : []),
       ...(vip !== undefined ? [`--tls-san=${vip}`] : []),
       ...userArgs,
@@ -334,7 +334,7 @@ function planP2p(spec: ClusterSpec): NodePlan[] {
     return plan;
   };
   if (total === 1) {
-    // No election with one node: fix the role (KAIROS.md §4.4 "Single node: role: master"; §4.1:
+    // No election with one node: fix the role (docs/kairos-notes.md §4.4 "Single node: role: master"; §4.1:
     // `p2p.role` from `provider-kairos internal/provider/config/config.go` is fixed, never reassigned).
     // ⚠ edgevpn leases edgevpn0 IPs only once 2 nodes exist; with a VIP the master uses kubevip.eip.
     return [extras({ name: nodeName(spec.cluster, "node", 0), index: 0, role: "server", p2p: { ...p2pBase, role: "master" } })];

@@ -8,16 +8,16 @@ import { shellJoin, shellQuote } from "./quote";
 /**
  * Readiness probe: lists nodes without headers (`NAME STATUS ROLES AGE VERSION`), parsed by
  * `parseNodes`. Runs on a server node; k3s' embedded kubectl reads /etc/rancher/k3s/k3s.yaml, which
- * is root-only, hence sudo (the Kairos admin user has passwordless sudo, KAIROS.md §3.4).
+ * is root-only, hence sudo (the Kairos admin user has passwordless sudo, docs/kairos-notes.md §3.4).
  */
 export const K3S_NODES_COMMAND = "sudo k3s kubectl get nodes --no-headers";
 
-/** Where k3s writes the admin kubeconfig on servers (KAIROS.md §4.5), server `https://127.0.0.1:6443`. */
+/** Where k3s writes the admin kubeconfig on servers (docs/kairos-notes.md §4.5), server `https://127.0.0.1:6443`. */
 export const K3S_KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
 
 /**
  * The edgevpn API of the p2p daemon. ⚠ provider-kairos v2.16.2 (bc8f769) changed the CLI default
- * `--api` to a unix socket the daemon does not listen on; pass TCP with its scheme (KAIROS.md §4.5,
+ * `--api` to a unix socket the daemon does not listen on; pass TCP with its scheme (docs/kairos-notes.md §4.5,
  * provider-kairos internal/cli/get_kubeconfig.go).
  */
 export const P2P_API_URL = "http://127.0.0.1:8080";
@@ -54,7 +54,7 @@ export const INSTALL_CONFIG_FILE = "cloud-config.yaml";
 /**
  * Installs Kairos from a live system onto `device` with the config at `configPath`, then reboots
  * (kairos-agent internal/agent/install.go: `manual-install <file|url> [--device --reboot]`,
- * KAIROS.md §8.1; kairos-docs "Manual installation": `sudo kairos-agent manual-install --device "auto" $CONFIG`).
+ * docs/kairos-notes.md §8.1; kairos-docs "Manual installation": `sudo kairos-agent manual-install --device "auto" $CONFIG`).
  */
 export function manualInstallCommand(device: string, configPath: string): string {
   if (!INSTALL_DEVICE_PATTERN.test(device)) {
@@ -76,6 +76,6 @@ export function removePrivateDirCommand(dir: string): string {
 
 /**
  * Wipes the node back to its factory state and reboots, unattended: the command AuroraBoot's raw
- * images run on first boot (AuroraBoot pkg/ops/rawDiskGeneration.go `01_reset.yaml`, KAIROS.md §8.4).
+ * images run on first boot (AuroraBoot pkg/ops/rawDiskGeneration.go `01_reset.yaml`, docs/kairos-notes.md §8.4).
  */
 export const RESET_COMMAND = "sudo kairos-agent reset --unattended --reboot";

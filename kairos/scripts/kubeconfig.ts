@@ -1,5 +1,5 @@
 /**
- * k3s writes its kubeconfig for local use: `server: https://127.0.0.1:6443` (KAIROS.md §4.5).
+ * k3s writes its kubeconfig for local use: `server: https://127.0.0.1:6443` (docs/kairos-notes.md §4.5).
  * Callers outside the node need the endpoint they can reach instead.
  */
 import { isIPv6 } from "net"; // a pure check, no I/O

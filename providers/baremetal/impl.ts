@@ -4,6 +4,7 @@
  * (./driver.ts has the steps and the host-key rules), probe on read, reset on delete when asked.
  */
 import { versioned } from "../state-schema";
+import { stderrLog } from "../progress";
 import { SECRET_SIG, SIG_KEY } from "../wire";
 import * as driver from "./driver";
 import * as spec from "./spec";
@@ -22,11 +23,6 @@ function withSecrets(outs: BareMetalNodeOutputs): Record<string, unknown> {
   return defined({ ...outs, host, cloudConfig: wrap(outs.cloudConfig), adminPrivateKey: wrap(outs.adminPrivateKey) });
 }
 
-function pulumiLog() {
-  const p = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  return { info: (m: string) => p.log.info(m), warn: (m: string) => p.log.warn(m) };
-}
-
 export const node = versioned("kairos:BareMetalNode", {
   async check(_olds, news) {
     const failures = spec.checkInputs(news).map((i) => ({ property: i.path, reason: spec.formatIssue(i) }));
@@ -41,7 +37,7 @@ export const node = versioned("kairos:BareMetalNode", {
 
   async create(inputs) {
     const i = inputs as BareMetalNodeInputs;
-    const installed = await driver.installNode(i, { log: pulumiLog() });
+    const installed = await driver.installNode(i, { log: stderrLog });
     return { id: `${i.host.name}@${i.host.address}`, outs: withSecrets({ ...i, ...installed }) };
   },
 
@@ -60,6 +56,6 @@ export const node = versioned("kairos:BareMetalNode", {
   async delete(_id, props) {
     const state = props as BareMetalNodeOutputs;
     if ((state.onDestroy ?? "none") !== "reset") return; // bare metal is not wiped unless asked
-    await driver.resetNode(state, { log: pulumiLog() });
+    await driver.resetNode(state, { log: stderrLog });
   },
 });

@@ -17,7 +17,7 @@ export interface BareMetalHost {
   address: string;
   /** SSH port of the live system. Default 22. */
   port?: number;
-  /** Login on the live system. Default "kairos" (the live ISO's user, password "kairos", KAIROS.md §8.1). */
+  /** Login on the live system. Default "kairos" (the live ISO's user, password "kairos", docs/kairos-notes.md §8.1). */
   user?: string;
   /** Password of `user` on the live system (secret). One of `password` or `privateKey` is required. */
   password?: string;
@@ -110,7 +110,7 @@ export function checkInputs(i: Partial<BareMetalNodeInputs>): ValidationIssue[] 
     }
   }
   if (!unknown(i.cloudConfig) && (typeof i.cloudConfig !== "string" || !i.cloudConfig.startsWith("#cloud-config"))) {
-    // Kairos ignores user-data not starting with this header (yip provider_cdrom.go, KAIROS.md §8.3).
+    // Kairos ignores user-data not starting with this header (yip provider_cdrom.go, docs/kairos-notes.md §8.3).
     add("cloudConfig", i.cloudConfig, 'text whose first line is "#cloud-config"', true);
   }
   if (!unknown(i.adminUser) && (typeof i.adminUser !== "string" || !LOGIN.test(i.adminUser))) add("adminUser", i.adminUser, 'a login name such as "kairos"');
@@ -145,7 +145,7 @@ export interface DiffDecision {
 
 /**
  * A different config, machine, port, disk or admin needs a reinstall (Kairos reads its cloud-config
- * once, KAIROS.md §8.3): replace. Credentials, pins of the live key, timeouts and onDestroy only
+ * once, docs/kairos-notes.md §8.3): replace. Credentials, pins of the live key, timeouts and onDestroy only
  * change how later calls connect: update in place.
  */
 export function diffInputs(olds: BareMetalNodeOutputs, news: BareMetalNodeInputs): DiffDecision {

@@ -16,6 +16,7 @@ import {
   type ArtifactInfo, type ArtifactKind, type ImageSpec,
 } from "../../kairos/image";
 import { CommandError, run, type RunOptions } from "../exec";
+import { PROGRESS_EVERY_MS } from "../progress";
 
 export type { ArtifactInfo } from "../../kairos/image";
 
@@ -43,9 +44,9 @@ export interface BuildRequest {
   qemuImg?: string;
   /** Per-step timeout in ms. Default 2 hours (a kairos-init build downloads and installs a whole OS). */
   stepTimeoutMs?: number;
-  /** Progress messages (the provider maps them to pulumi.log.info). */
+  /** Progress messages (the provider writes them to stderr, providers/progress.ts). */
   log?: (message: string) => void;
-  /** Interval of "still running" messages during a step, in ms. Default 60000. */
+  /** Interval of "still running" messages during a step, in ms. Default 15000. */
   heartbeatMs?: number;
 }
 
@@ -152,7 +153,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     const elapsed = () => Math.round((Date.now() - started) / 1000);
     log(`KairosImage: ${what}...`);
     // A kairos-init build runs for many minutes without a word from run(); say it is still alive.
-    const heartbeat = setInterval(() => log(`KairosImage: ${what}: still running after ${elapsed()} s`), req.heartbeatMs ?? 60_000);
+    const heartbeat = setInterval(() => log(`KairosImage: ${what}: still running after ${elapsed()} s`), req.heartbeatMs ?? PROGRESS_EVERY_MS);
     heartbeat.unref();
     try {
       const r = await run(argv, { timeoutMs, installHint: ENGINE_HINT, redact: secrets, ...opts });

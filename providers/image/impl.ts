@@ -15,6 +15,7 @@ import { validateBuilder, validateImageSpec, validatePush, type ImageSpec } from
 import { buildImage, checkArtifacts, planBuild, removeArtifacts, type BuildRequest, type BuildResult } from "./driver";
 import { UNKNOWN_VALUE } from "../wire";
 import { versioned } from "../state-schema";
+import { stderrLog } from "../progress";
 
 /** The resource's inputs, as the provider receives them (secrets already unwrapped). */
 export interface LocalBuildInputs {
@@ -49,15 +50,6 @@ function request(i: LocalBuildInputs, log?: (m: string) => void): BuildRequest {
     stepTimeoutMs: i.stepTimeoutMs,
     log,
   };
-}
-
-function pulumiLog(message: string): void {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).log.info(message, undefined, undefined, true);
-  } catch {
-    process.stderr.write(message + "\n");
-  }
 }
 
 export async function check(_olds: Record<string, unknown>, news: LocalBuildInputs) {
@@ -99,7 +91,7 @@ export async function diff(_id: string, olds: LocalBuildOutputs, news: LocalBuil
 }
 
 export async function create(inputs: LocalBuildInputs) {
-  const res = await buildImage(request(inputs, pulumiLog));
+  const res = await buildImage(request(inputs, stderrLog.info));
   const outs: LocalBuildOutputs = {
     ...inputs,
     contentKey: res.contentKey,

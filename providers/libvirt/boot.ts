@@ -13,6 +13,7 @@ import { WaitAbortedError, retryUntil } from "../retry";
 import { AddressSource, DomainInfo, createDomain, deleteDomain, describeStall, domainStall, serialTail, waitForAddress } from "./domains";
 import { detectDomainType } from "./preflight";
 import type { Connection } from "./virsh";
+import { ProgressLog, stderrLog } from "../progress";
 
 export type DomainTypeRequest = "auto" | "kvm" | "qemu";
 
@@ -25,10 +26,12 @@ export interface BootOptions {
   addressTimeoutMs?: number;
   /** Without the address wait, how long a kvm boot is watched for a KVM failure, in ms. @default 15000 */
   kvmWatchMs?: number;
-  /** Warnings and progress lines. @default console.error */
-  log?: (line: string) => void;
+  /** Warnings and progress lines. @default stderr (providers/progress.ts) */
+  log?: ProgressLog;
   /** Poll interval of the waits, in ms. @default 2000 */
   intervalMs?: number;
+  /** How often the address wait reports, in ms. @default 15000 */
+  progressEveryMs?: number;
 }
 
 export interface BootedDomain {
@@ -58,7 +61,7 @@ export function kvmUnusableMessage(name: string, uri: string, reason: string): s
  * a running domain or nothing: every failure removes the domain before it is rethrown.
  */
 export async function bootDomain(conn: Connection, spec: Omit<DomainSpec, "type">, opts: BootOptions): Promise<BootedDomain> {
-  const log = opts.log ?? ((l: string) => console.error(l));
+  const log = opts.log ?? stderrLog;
   let type: "kvm" | "qemu" = opts.domainType === "auto" ? await detectDomainType(conn) : opts.domainType;
   let fallback: string | undefined;
   if (type === "kvm" && opts.domainType === "auto" && kvmFailed.has(conn.uri)) {
@@ -73,7 +76,7 @@ export async function bootDomain(conn: Connection, spec: Omit<DomainSpec, "type"
     if (opts.domainType === "kvm") throw new Error(kvmUnusableMessage(spec.name, conn.uri, kvm));
     fallback = `KVM failed a guest on ${conn.uri} (${kvm})`;
     kvmFailed.set(conn.uri, fallback);
-    log(`kairos: warning: ${fallback}; starting domain '${spec.name}' under qemu (software emulation) instead. Set domainType: "qemu" to skip the KVM attempt.`);
+    log.warn(`${fallback}; starting domain '${spec.name}' under qemu (software emulation) instead. Set domainType: "qemu" to skip the KVM attempt.`);
     return { ...(await startAndWatch(conn, { ...spec, type: "qemu" }, opts)), type: "qemu", fallback };
   }
 }
@@ -88,9 +91,15 @@ async function startAndWatch(conn: Connection, spec: DomainSpec, opts: BootOptio
   const info = await createDomain(conn, spec);
   try {
     if (opts.waitForAddress !== false) {
+      const log = opts.log ?? stderrLog;
+      const node = spec.owner.node ?? spec.name;
+      log.info(`${node}: domain '${spec.name}' started (${spec.type}); waiting for its IPv4 address`);
       const address = await waitForAddress(conn, spec.name, {
         timeoutMs: opts.addressTimeoutMs ?? 300_000, intervalMs: opts.intervalMs, serialLogFile: spec.serialLogFile,
+        progressEveryMs: opts.progressEveryMs,
+        onProgress: (ms) => log.info(`${node}: still waiting for an IPv4 address for domain '${spec.name}' (DHCP lease, guest agent, ARP): ${Math.round(ms / 1000)} s`),
       });
+      log.info(`${node}: address ${address.address} (${address.source})`);
       return { info, address };
     }
     if (spec.type === "kvm") await watchBoot(conn, spec, opts.kvmWatchMs ?? 15_000, opts.intervalMs ?? 1000);

@@ -153,6 +153,8 @@ export interface WaitForAddressOptions {
   clock?: Clock;
   serialLogFile?: string;
   onProgress?: (elapsedMs: number) => void;
+  /** @default 15000 (ms) */
+  progressEveryMs?: number;
 }
 
 /**
@@ -182,6 +184,7 @@ export async function waitForAddress(conn: Connection, name: string, opts: WaitF
       intervalMs: opts.intervalMs ?? 2000,
       clock: opts.clock,
       onProgress: opts.onProgress ? (ms) => opts.onProgress!(ms) : undefined,
+      progressEveryMs: opts.progressEveryMs,
       abortIf: async () => {
         const stall = await domainStall(conn, name);
         return stall && describeStall(name, stall);

@@ -8,6 +8,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
+import { PROGRESS_EVERY_MS, ProgressLog, formatTransfer, heartbeat, stderrLog } from "../progress";
 import * as path from "path";
 import { convert } from "xmlbuilder2";
 import { buildDirPoolXml, buildVolumeXml } from "../../kairos/libvirt";
@@ -83,13 +84,25 @@ export function sha256File(file: string): Promise<string> {
   });
 }
 
+/** Progress of a transfer: where lines go and how often. */
+export interface TransferOptions {
+  /** @default stderr (providers/progress.ts) */
+  log?: ProgressLog;
+  /** @default 15000 (ms) */
+  progressEveryMs?: number;
+}
+
 /**
  * Streams `url` to `dest` (0600), hashing on the way; rejects (and removes `dest`) when the sha256
- * differs, the status is not 200, or `timeoutMs` passes. Follows up to 5 redirects.
+ * differs, the status is not 200, or `timeoutMs` passes. Follows up to 5 redirects. Reports bytes,
+ * total and rate every `progressEveryMs`.
  */
-export function downloadVerified(url: string, sha256: string, dest: string, timeoutMs = 30 * 60_000, redirects = 5): Promise<void> {
+export function downloadVerified(url: string, sha256: string, dest: string, opts: TransferOptions & { timeoutMs?: number } = {}, redirects = 5): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
   return new Promise((resolve, reject) => {
+    let stopReporting = () => undefined as void;
     const fail = (e: Error) => {
+      stopReporting();
       fs.rmSync(dest, { force: true });
       reject(e);
     };
@@ -98,7 +111,7 @@ export function downloadVerified(url: string, sha256: string, dest: string, time
     const req = get(url, (res) => {
       if (res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && res.headers.location && redirects > 0) {
         res.resume();
-        downloadVerified(new URL(res.headers.location, url).toString(), sha256, dest, timeoutMs, redirects - 1).then(resolve, reject);
+        downloadVerified(new URL(res.headers.location, url).toString(), sha256, dest, opts, redirects - 1).then(resolve, reject);
         return;
       }
       if (res.statusCode !== 200) {
@@ -107,11 +120,19 @@ export function downloadVerified(url: string, sha256: string, dest: string, time
       }
       const h = createHash("sha256");
       const out = fs.createWriteStream(dest, { mode: 0o600 });
-      res.on("data", (c) => h.update(c));
+      const total = Number(res.headers["content-length"]) || undefined;
+      let bytes = 0;
+      const log = opts.log ?? stderrLog;
+      stopReporting = heartbeat(opts.progressEveryMs ?? PROGRESS_EVERY_MS, (ms) => log.info(`downloading ${url}: ${formatTransfer(bytes, total, ms)}`));
+      res.on("data", (c: Buffer) => {
+        bytes += c.length;
+        h.update(c);
+      });
       res.pipe(out);
       res.on("error", fail);
       out.on("error", fail);
       out.on("finish", () => {
+        stopReporting();
         const got = h.digest("hex");
         if (got !== sha256.toLowerCase()) fail(new Error(`download of ${url}: sha256 ${got} does not match the expected ${sha256}; refusing to use it`));
         else resolve();
@@ -168,13 +189,25 @@ async function createVolumeFromXml(conn: Connection, pool: string, xml: string):
   await virshWithXml(conn, "vol-create", xml, [pool]);
 }
 
-/** Creates volume `name` sized to `file` and streams the file into it with `vol-upload`. */
-export async function uploadFileAsVolume(conn: Connection, pool: string, name: string, file: string, format: ImageFormat): Promise<VolumeInfo> {
+/**
+ * Creates volume `name` sized to `file` and streams the file into it with `vol-upload`, reporting
+ * how much has arrived (the volume's allocation) every `progressEveryMs`.
+ */
+export async function uploadFileAsVolume(conn: Connection, pool: string, name: string, file: string, format: ImageFormat, opts: TransferOptions = {}): Promise<VolumeInfo> {
   if (await readVolume(conn, pool, name)) throw new Error(`volume '${name}' already exists in pool '${pool}' on ${conn.uri}; delete it or choose another name`);
   const size = fs.statSync(file).size;
   await createVolumeFromXml(conn, pool, buildVolumeXml({ name, capacityBytes: Math.max(size, 1), format }));
   return cleanupOnFailure(conn, pool, name, async () => {
-    await virsh(conn, ["vol-upload", "--pool", pool, name, file], { timeoutMs: 60 * 60_000 });
+    const log = opts.log ?? stderrLog;
+    const stop = heartbeat(opts.progressEveryMs ?? PROGRESS_EVERY_MS, async (ms) => {
+      const v = await readVolume(conn, pool, name).catch(() => undefined);
+      log.info(`uploading ${path.basename(file)} to volume '${name}' in pool '${pool}' on ${conn.uri}: ${formatTransfer(v?.allocationBytes ?? 0, size, ms)}`);
+    });
+    try {
+      await virsh(conn, ["vol-upload", "--pool", pool, name, file], { timeoutMs: 60 * 60_000 });
+    } finally {
+      stop();
+    }
     // Let libvirt re-probe the uploaded header (qcow2 virtual size differs from the file size).
     await refreshPool(conn, pool);
     const v = await readVolume(conn, pool, name);
@@ -260,20 +293,21 @@ async function refreshPool(conn: Connection, pool: string): Promise<void> {
 }
 
 /** Imports a base image into `pool` as volume `name`. URL downloads are verified before upload. */
-export async function importBaseImage(conn: Connection, args: { pool: string; name: string; source: BaseImageSource }): Promise<BaseImageResult> {
+export async function importBaseImage(conn: Connection, args: { pool: string; name: string; source: BaseImageSource } & TransferOptions): Promise<BaseImageResult> {
   const { pool, name, source } = args;
+  const transfer: TransferOptions = { log: args.log, progressEveryMs: args.progressEveryMs };
   if (source.kind === "file") {
     checkReadable("source.path", source.path);
     const format = await detectImageFormat(source.path);
     const sha256 = await sha256File(source.path);
-    return { volume: await uploadFileAsVolume(conn, pool, name, source.path, format), sha256, format };
+    return { volume: await uploadFileAsVolume(conn, pool, name, source.path, format, transfer), sha256, format };
   }
   const sha256 = await expectedSha256(source);
   return withPrivateTempDir("kairos-image-", async (dir) => {
     const file = path.join(dir, "image");
-    await downloadVerified(source.url, sha256, file);
+    await downloadVerified(source.url, sha256, file, transfer);
     const format = await detectImageFormat(file);
-    return { volume: await uploadFileAsVolume(conn, pool, name, file, format), sha256, format };
+    return { volume: await uploadFileAsVolume(conn, pool, name, file, format, transfer), sha256, format };
   });
 }
 

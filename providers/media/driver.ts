@@ -1,7 +1,7 @@
 /**
  * Node media driver: writes a node's NoCloud seed ISO (`<node>-cidata.iso`, providers/cidata.ts)
  * and, when asked, its role's zero-touch installer ISO with the config at the ISO root as
- * `config.yaml` (KAIROS.md §7.3): remastered from a Kairos ISO with xorriso, or made by AuroraBoot
+ * `config.yaml` (docs/kairos-notes.md §7.3): remastered from a Kairos ISO with xorriso, or made by AuroraBoot
  * `build-iso --cloud-config` through the container engine (kairos/image/auroraboot.ts); see
  * RoleIsoSpec. Knows nothing of Pulumi.
  *
@@ -33,7 +33,7 @@ async function describe(file: string, kind: MediaFile["kind"]): Promise<MediaFil
   return { path: file, kind, sha256: await fileSha256(file), size: fs.statSync(file).size };
 }
 
-/** The ISO path where Kairos' live system finds an embedded config (`/run/initramfs/live/config.yaml`, KAIROS.md §7.3). */
+/** The ISO path where Kairos' live system finds an embedded config (`/run/initramfs/live/config.yaml`, docs/kairos-notes.md §7.3). */
 export const EMBEDDED_CONFIG_PATH = "/config.yaml";
 
 /**

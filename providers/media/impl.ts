@@ -4,6 +4,7 @@
  * them on read, remove them on delete. No connection to any machine.
  */
 import { versioned } from "../state-schema";
+import { stderrLog } from "../progress";
 import { SECRET_SIG, SIG_KEY } from "../wire";
 import * as driver from "./driver";
 import * as spec from "./spec";
@@ -16,10 +17,6 @@ function withSecret(outs: NodeMediaOutputs): Record<string, unknown> {
   const o: Record<string, unknown> = { ...outs, cloudConfig: { [SIG_KEY]: SECRET_SIG, value: plain } };
   if (o.roleIso === undefined) delete o.roleIso; // a protobuf Struct has no undefined
   return o;
-}
-
-function log(message: string): void {
-  (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).log.info(message);
 }
 
 export const nodeMedia = versioned("kairos:NodeMedia", {
@@ -35,7 +32,7 @@ export const nodeMedia = versioned("kairos:NodeMedia", {
 
   async create(inputs) {
     const i = inputs as NodeMediaInputs;
-    const files = await driver.writeNodeMedia(i, { log });
+    const files = await driver.writeNodeMedia(i, { log: stderrLog.info });
     const outs: NodeMediaOutputs = { ...i, configDigest: spec.configDigest(i.cloudConfig), files, drift: [] };
     return { id: spec.cidataPath(i), outs: withSecret(outs) };
   },

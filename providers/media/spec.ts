@@ -9,7 +9,7 @@ import type { ValidationIssue } from "../../kairos/cloudconfig/model";
 
 /**
  * A zero-touch installer ISO for a role: the role's config embedded as `config.yaml` at the ISO
- * root, where AuroraBoot puts it (KAIROS.md §7.3). Made one of two ways (exactly one of `isoPath`,
+ * root, where AuroraBoot puts it (docs/kairos-notes.md §7.3). Made one of two ways (exactly one of `isoPath`,
  * `imageRef`): from an existing Kairos ISO, remastered with xorriso as AuroraBoot's own `InjectISO`
  * does (AuroraBoot `pkg/ops/iso.go`: `xorriso -indev <iso> -outdev <new> -map ... -boot_image any
  * replay`); or from a Kairos container image with AuroraBoot `build-iso --cloud-config`.
@@ -85,7 +85,7 @@ export function configDigest(cloudConfig: string): string {
 /**
  * The config a role's ISO embeds: the node's config without `hostname`, so every machine of the role
  * can boot the same ISO (Kairos then picks a random `kairos-XXXX` hostname). Re-rendered with the
- * `#cloud-config` header Kairos requires (KAIROS.md §3.1).
+ * `#cloud-config` header Kairos requires (docs/kairos-notes.md §3.1).
  */
 export function roleCloudConfig(nodeConfig: string): string {
   const doc = yaml.load(nodeConfig) as Record<string, unknown> | null;

@@ -2,7 +2,7 @@
  * Cluster readiness, over SSH, knowing nothing of Pulumi: SSH as the admin user on every node, then
  * the k3s API answering with every expected node Ready (via a server), then the kubeconfig pointed at
  * the API endpoint. Explicit mode reads k3s' file on the first server; p2p mode asks the p2p daemon
- * (`kairos get-kubeconfig --api http://127.0.0.1:8080`, KAIROS.md §4.5). Every wait is one bounded
+ * (`kairos get-kubeconfig --api http://127.0.0.1:8080`, docs/kairos-notes.md §4.5). Every wait is one bounded
  * `retryUntil`; a timeout carries the last error and the tail of the node's serial console when
  * its log file is readable here (local libvirt).
  */
@@ -12,6 +12,7 @@ import {
   K3S_NODES_COMMAND, describeReadiness, k3sServerUrl, nodesReadiness, parseNodes,
 } from "../../kairos/scripts";
 import { Clock, PermanentError, retryUntil } from "../retry";
+import { ProgressLog, stderrLog } from "../progress";
 import { SshTarget, describeTarget, sshExec } from "../ssh/client";
 import { describeStall, domainStall } from "../libvirt/domains";
 import { fetchKubeconfig, waitForK3sReady, waitForSsh } from "../ssh/waits";
@@ -60,8 +61,8 @@ export interface ClusterReadyOutputs {
 
 export interface ReadinessRunOptions {
   clock?: Clock;
-  /** Progress lines (never secrets). @default console.error */
-  log?: (line: string) => void;
+  /** Progress lines (never secrets). @default stderr (providers/progress.ts) */
+  log?: ProgressLog;
   /** How often progress is reported, in ms. @default 15000 */
   progressEveryMs?: number;
 }
@@ -151,10 +152,10 @@ function targetOf(i: ClusterReadyInputs, n: ReadinessNode, hostKeys?: Record<str
 export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOptions = {}): Promise<ClusterReadyOutputs> {
   const issues = validateReadyInputs(i as never);
   if (issues.length) throw new PermanentError(issues.map((x) => x.reason).join("\n"));
-  const log = o.log ?? ((l: string) => console.error(l));
+  const log = o.log ?? stderrLog;
   const base = { clock: o.clock, intervalMs: i.intervalMs, progressEveryMs: o.progressEveryMs };
   const progress = (what: string) => (ms: number, attempt: number, last?: string) =>
-    log(`kairos: still waiting for ${what} (${Math.round(ms / 1000)} s, attempt ${attempt}${last ? `, last: ${last.split("\n")[0]}` : ""})`);
+    log.info(`still waiting for ${what} (${Math.round(ms / 1000)} s, attempt ${attempt}${last ? `, last: ${last.split("\n")[0]}` : ""})`);
 
   // 1. SSH as the admin user, every node in parallel, each bounded.
   const sshMs = i.sshTimeoutSeconds * 1000;
@@ -166,7 +167,7 @@ export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOpt
     });
     hostKeys[n.name] = r.hostKey;
   }));
-  log(`kairos: SSH answers on ${i.nodes.length} node(s)`);
+  log.info(`SSH answers on ${i.nodes.length} node(s)`);
 
   // 2. k3s API + every node Ready, then 3. the kubeconfig: one shared deadline.
   const clock = o.clock;
@@ -185,7 +186,7 @@ export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOpt
   } else {
     via = await readyViaAnyNode(i, hostKeys, names, { ...base, timeoutMs: left(), onProgress: progress("k3s nodes Ready via any node"), diagnostics, abortIf });
   }
-  log(`kairos: ${names.length} k3s node(s) Ready (via ${via.name})`);
+  log.info(`${names.length} k3s node(s) Ready (via ${via.name})`);
   const endpoint = i.endpoint || undefined;
   const kubeconfig = await fetchKubeconfig(targetOf(i, via, hostKeys), {
     ...base, timeoutMs: left(), mode: i.mode, endpoint, onProgress: progress(`the kubeconfig from ${via.name}`), diagnostics, abortIf,

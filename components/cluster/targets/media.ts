@@ -4,7 +4,7 @@
  * USB stick or as virtual media; and, when `isoImage` is given, per role a zero-touch installer ISO
  * `<outputDir>/<cluster>-<role>.iso` with the role's config embedded as `config.yaml` (a Kairos ISO
  * remastered with xorriso, or AuroraBoot `build-iso --cloud-config` from a container image), so a
- * machine booted from it installs itself (KAIROS.md §8.1 "Zero-touch").
+ * machine booted from it installs itself (docs/kairos-notes.md §8.1 "Zero-touch").
  *
  * Nothing reports an address back, so joining nodes need the first server's address before anything
  * boots: give `endpoint` (the address the first server will have, e.g. a DHCP reservation) for an

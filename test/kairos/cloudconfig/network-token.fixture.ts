@@ -1,7 +1,7 @@
 /** Test data shared by the cloud-config tests. */
 import * as yaml from "js-yaml";
 
-/** A network token in the form edgevpn generates (KAIROS.md §5): base64 of a YAML map. Not a real network. */
+/** A network token in the form edgevpn generates (docs/kairos-notes.md §5): base64 of a YAML map. Not a real network. */
 export const NETWORK_TOKEN = Buffer.from(
   yaml.dump({
     otp: {

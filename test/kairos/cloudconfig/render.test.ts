@@ -2,7 +2,7 @@ import * as yaml from "js-yaml";
 import { renderCloudConfig, CLOUD_CONFIG_HEADER } from "../../../kairos/cloudconfig/render";
 import type { CloudConfig } from "../../../kairos/cloudconfig/model";
 
-/** A non-p2p first server (KAIROS.md §3.6) with a stage, files and an unknown key. */
+/** A non-p2p first server (docs/kairos-notes.md §3.6) with a stage, files and an unknown key. */
 const server: CloudConfig = {
   hostname: "cp1-{{ trunc 4 .MachineID }}",
   users: [

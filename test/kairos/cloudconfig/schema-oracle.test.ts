@@ -2,7 +2,7 @@
  * Outside oracle: the newest published Kairos cloud-config schema (kairos-docs
  * static/v2.0.1/cloud-config.json, 2023; provenance in shared/kairos-config-schema.SOURCE.md).
  * Configs this project renders must pass it, except where it is outdated and our rule follows the
- * code Kairos runs today (KAIROS.md §3.7); those deltas are listed and asserted one by one.
+ * code Kairos runs today (docs/kairos-notes.md §3.7); those deltas are listed and asserted one by one.
  */
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -21,7 +21,7 @@ let schemaValidate: ValidateFunction;
 beforeAll(() => {
   if (!fs.existsSync(SCHEMA_PATH)) return; // the suites below are skipped (or fail, in CI) without it
   const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, "utf8")) as Record<string, unknown>;
-  // Its $schema is its own Kairos URL, not a JSON Schema draft Ajv knows (KAIROS.md §3.7).
+  // Its $schema is its own Kairos URL, not a JSON Schema draft Ajv knows (docs/kairos-notes.md §3.7).
   delete schema.$schema;
   schemaValidate = new Ajv({ strict: false, allErrors: true }).compile(schema);
 });
@@ -76,7 +76,7 @@ describeWithOracle("configs we render pass the published schema", [SCHEMA], () =
 });
 
 /**
- * Where the v2.0.1 schema is outdated and rejects what current Kairos reads (KAIROS.md §3.7).
+ * Where the v2.0.1 schema is outdated and rejects what current Kairos reads (docs/kairos-notes.md §3.7).
  * [delta, config, instancePath and keyword of the schema error it must raise]
  */
 const schemaRejectsButKairosReads: Array<[string, CloudConfig, string, string]> = [

@@ -15,7 +15,7 @@ import { oraclePath, testWithOracle } from "../../oracles";
 const K3S_TOKEN = "K10c0ffee::server:f00dsecretvalue";
 const PASSWORD = "hunter2-plaintext";
 
-/** A first k3s server without p2p (KAIROS.md §3.6). */
+/** A first k3s server without p2p (docs/kairos-notes.md §3.6). */
 function server(): CloudConfig {
   return {
     hostname: "cp1-{{ trunc 4 .MachineID }}",

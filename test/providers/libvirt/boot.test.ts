@@ -15,6 +15,7 @@ import {
   importBaseImage, readDomain, serialLogPath, waitForAddress,
 } from "../../../providers/libvirt/driver";
 import { run } from "../../../providers/exec";
+import { silentLog } from "../../../providers/progress";
 import { buildStandInGuest } from "../../fixtures/standin-guest/build";
 import { LOCAL, TestPool, createTestNetwork, createTestPool, ensureLibvirtd, leftovers, runId } from "./env";
 
@@ -64,7 +65,17 @@ describe("domain type on this host", () => {
     const warnings: string[] = [];
     const spec = await specFor("auto");
     const started = Date.now();
-    const booted = await bootDomain(LOCAL, spec, { domainType: "auto", addressTimeoutMs: 180_000, log: (l) => warnings.push(l) });
+    const progress: string[] = [];
+    const booted = await bootDomain(LOCAL, spec, {
+      domainType: "auto", addressTimeoutMs: 180_000, progressEveryMs: 2000,
+      log: { info: (l) => progress.push(l), warn: (l) => warnings.push(l) },
+    });
+    // Said what it waits for, per node, while it waited.
+    expect(progress).toEqual(expect.arrayContaining([
+      `auto: domain '${spec.name}' started (${booted.type}); waiting for its IPv4 address`,
+      expect.stringMatching(new RegExp(`^auto: still waiting for an IPv4 address for domain '${spec.name}' \\(DHCP lease, guest agent, ARP\\): \\d+ s$`)),
+      `auto: address ${booted.address!.address} (lease)`,
+    ]));
     expect(booted.address?.address).toMatch(/^10\.213\.\d+\.\d+$/);
     expect((await readDomain(LOCAL, spec.name))?.state).toBe("running");
     const xml = (await run(["virsh", "-c", LOCAL.uri, "dumpxml", spec.name])).stdout;
@@ -78,7 +89,7 @@ describe("domain type on this host", () => {
     } else {
       kvmBroken = true;
       expect(booted.fallback).toMatch(/^KVM failed a guest on qemu:\/\/\/system \(it was (paused|shut off|crashed)[^)]*\) with "(KVM internal error|kvm run failed|KVM: entry failed)/);
-      expect(warnings).toEqual([expect.stringContaining(`kairos: warning: ${booted.fallback}; starting domain '${spec.name}' under qemu (software emulation) instead`)]);
+      expect(warnings).toEqual([expect.stringContaining(`${booted.fallback}; starting domain '${spec.name}' under qemu (software emulation) instead`)]);
     }
     console.log(`domain type on this host: libvirt offers ${offered}; auto booted under ${booted.type} in ${Math.round((Date.now() - started) / 1000)} s${booted.fallback ? ` (${booted.fallback})` : ""}`);
   }, 300_000);
@@ -87,7 +98,7 @@ describe("domain type on this host", () => {
     const offered = await detectDomainType(LOCAL);
     const spec = await specFor("kvm");
     const started = Date.now();
-    const r = await bootDomain(LOCAL, spec, { domainType: "kvm", addressTimeoutMs: 180_000 }).then((b) => b, (e: Error) => e);
+    const r = await bootDomain(LOCAL, spec, { domainType: "kvm", addressTimeoutMs: 180_000, log: silentLog }).then((b) => b, (e: Error) => e);
     if (offered === "qemu") {
       // No KVM here at all: libvirt refuses the kvm domain at define/start.
       expect(r).toBeInstanceOf(Error);

@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { run } from "../../../providers/exec";
+import { silentLog } from "../../../providers/progress";
 import { retryUntil } from "../../../providers/retry";
 import { physicalName } from "../../../kairos/names";
 import { parseSubnet, parseIpv4 } from "../../../kairos/libvirt";
@@ -86,7 +87,7 @@ describe("three stand-in guests on real libvirt", () => {
     const found = [];
     for (const d of domains) {
       const { type: _t, ...spec } = d;
-      const booted = await bootDomain(LOCAL, spec, { domainType: "auto", addressTimeoutMs: 120_000, log: () => undefined });
+      const booted = await bootDomain(LOCAL, spec, { domainType: "auto", addressTimeoutMs: 120_000, log: silentLog });
       found.push(booted.address!);
     }
     const subnet = parseSubnet(net!.cidr)!;

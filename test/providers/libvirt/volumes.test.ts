@@ -76,6 +76,20 @@ describe("base image volumes", () => {
   test("a URL source is streamed from 127.0.0.1 and verified by sha256 or by a checksum file; a wrong digest uploads nothing", async () => {
     const server = http.createServer((req, res) => {
       if (req.url === "/base.qcow2") fs.createReadStream(baseFile).pipe(res);
+      else if (req.url === "/slow.qcow2") {
+        // Dribbled out over about 2 s, so the download reports its progress on the way.
+        const data = fs.readFileSync(baseFile);
+        res.setHeader("content-length", String(data.length));
+        const chunks = 10;
+        let i = 0;
+        const step = () => {
+          const part = data.subarray(Math.floor((i * data.length) / chunks), Math.floor(((i + 1) * data.length) / chunks));
+          i++;
+          if (i < chunks) res.write(part, () => setTimeout(step, 200));
+          else res.end(part);
+        };
+        step();
+      }
       // As Kairos releases publish it: the path the release job hashed, not the asset name.
       else if (req.url === "/base.qcow2.sha256") sha256File(baseFile).then((d) => res.end(`${d}  artifacts/base.qcow2\n`));
       else if (req.url === "/other.sha256") res.end(`${"1".repeat(64)}  artifacts/other.iso\n`);
@@ -89,7 +103,16 @@ describe("base image volumes", () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/base.qcow2`;
       const sha = await sha256File(baseFile);
       const before = tmpEntries("kairos-image-");
-      const ok = await importBaseImage(LOCAL, { pool: pool.name, name: `${id}-url`, source: { kind: "url", url, sha256: sha } });
+      const progress: string[] = [];
+      const slow = url.replace("base.qcow2", "slow.qcow2");
+      const ok = await importBaseImage(LOCAL, {
+        pool: pool.name, name: `${id}-url`, source: { kind: "url", url: slow, sha256: sha },
+        progressEveryMs: 400, log: { info: (l) => progress.push(l), warn: (l) => progress.push(l) },
+      });
+      // Bytes, total and rate while it downloads, never a secret.
+      const downloading = progress.filter((l) => l.startsWith(`downloading ${slow}: `));
+      expect(downloading.length).toBeGreaterThanOrEqual(2);
+      for (const l of downloading) expect(l).toMatch(/: [\d.]+ (B|KiB|MiB) of [\d.]+ (KiB|MiB) \(\d+%\), [\d.]+ (B|KiB|MiB)\/s$/);
       expect(ok.format).toBe("qcow2");
       expect(ok.sha256).toBe(sha);
       const wrong = "0".repeat(64);

@@ -7,7 +7,7 @@ FROM alpine:3.21
 # User packages, through the base distro's package manager.
 RUN apk add --no-cache curl htop
 
-# Low-memory handler: nohang is not packaged for alpine; none installed (see docs/kairos-image.md).
+# Low-memory handler: nohang is not packaged for alpine; none installed (pulumi-kairos README, KairosImage lowMemoryHandler).
 
 # Phase 1: install Kairos packages and the provider.
 RUN --mount=type=bind,from=kairos-init,src=/kairos-init,dst=/kairos-init /kairos-init -s install -l info -m generic -t false --version "v1.0.0"

@@ -4,7 +4,7 @@ FROM quay.io/kairos/kairos-init:v0.17.2 AS kairos-init
 
 FROM ghcr.io/kairos-io/hadron:v0.5.1
 
-# Low-memory handler: nohang is not packaged for hadron; none installed (see docs/kairos-image.md).
+# Low-memory handler: nohang is not packaged for hadron; none installed (pulumi-kairos README, KairosImage lowMemoryHandler).
 
 # Phase 1: install Kairos packages and the provider.
 RUN --mount=type=bind,from=kairos-init,src=/kairos-init,dst=/kairos-init /kairos-init -s install -l info -m generic -t false --version "v1.0.0"
