@@ -5,10 +5,11 @@
  * To add one: write bench/<name>.ts exporting a `Bench` (./registry.ts) and list it in BENCHES.
  */
 import { configsBench } from "./configs";
+import { planBench } from "./plan";
 import { libvirtDiskBench, libvirtReadyBench, libvirtScaleBench } from "./libvirt";
 import { Bench, BenchRow } from "./registry";
 
-export const BENCHES: readonly Bench[] = [configsBench, libvirtScaleBench, libvirtDiskBench, libvirtReadyBench];
+export const BENCHES: readonly Bench[] = [configsBench, planBench, libvirtScaleBench, libvirtDiskBench, libvirtReadyBench];
 
 function table(rows: BenchRow[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];

@@ -145,29 +145,35 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
   const plan = pulumi.all([secrets.k3sToken, secrets.networkToken, k3s]).apply(([k3sToken, networkToken, k]) =>
     planRoles({ ...clusterSpecOf(cluster, a, k), endpoint: staticEndpoint, k3sToken, networkToken }));
 
-  const render = (plans: pulumi.Output<NodePlan[]>, node: string): pulumi.Output<string> =>
+  // Every node of a plan is rendered in one apply: an Output holding the whole plan must not be
+  // unwrapped once per node (pulumi.all walks every value it is given; bench: plan).
+  const renderAll = (plans: pulumi.Output<NodePlan[]>, names: readonly string[]): pulumi.Output<Record<string, string>> =>
     pulumi.secret(pulumi.all([plans, secrets.sshPublicKey, pulumi.output(target.bootMode), resolved]).apply(([ps, pub, bootMode, r]) => {
-      const p = ps.find((x) => x.name === node)!;
-      const extra = r.nodeExtraConfig?.[node] ? mergeCloudConfig(r.extraConfig ?? {}, r.nodeExtraConfig[node]) : r.extraConfig;
-      return buildNodeConfigs({
-        plan: [p], adminUser, sshAuthorizedKeys: [pub, ...(r.sshAuthorizedKeys ?? [])], users: r.users,
-        bootMode: bootMode as BootMode, installDevice: bootMode === "disk" ? undefined : target.installDevice,
-        extraConfig: extra as CloudConfig | undefined, allowOverride: a.allowOverride,
-      })[0].text;
+      const byName = new Map(ps.map((p) => [p.name, p]));
+      return Object.fromEntries(names.map((node) => {
+        const extra = r.nodeExtraConfig?.[node] ? mergeCloudConfig(r.extraConfig ?? {}, r.nodeExtraConfig[node]) : r.extraConfig;
+        return [node, buildNodeConfigs({
+          plan: [byName.get(node)!], adminUser, sshAuthorizedKeys: [pub, ...(r.sshAuthorizedKeys ?? [])], users: r.users,
+          bootMode: bootMode as BootMode, installDevice: bootMode === "disk" ? undefined : target.installDevice,
+          extraConfig: extra as CloudConfig | undefined, allowOverride: a.allowOverride,
+        })[0].text];
+      }));
     }));
 
   const created: Record<string, TargetNode> = {};
-  const configs: Record<string, pulumi.Output<string>> = {};
-  const createOne = (s: Skeleton, plans: pulumi.Output<NodePlan[]>, dependsOn: pulumi.Resource[]) => {
-    const text = render(plans, s.name);
-    configs[s.name] = text;
-    created[s.name] = target.createNode(
-      { name: s.name, role: s.role, index: s.index, group: s.group, cloudConfig: text, configDigest: pulumi.unsecret(text.apply(configDigest)) },
-      { dependsOn },
-    );
+  const createAll = (group: Skeleton[], plans: pulumi.Output<NodePlan[]>, dependsOn: pulumi.Resource[]) => {
+    const texts = renderAll(plans, group.map((s) => s.name));
+    for (const s of group) {
+      const text = texts.apply((t) => t[s.name]);
+      created[s.name] = target.createNode(
+        { name: s.name, role: s.role, index: s.index, group: s.group, cloudConfig: text, configDigest: pulumi.unsecret(text.apply(configDigest)) },
+        { dependsOn },
+      );
+    }
+    return texts;
   };
   const needsEndpoint = staticEndpoint === undefined ? sk.awaiting : new Set<string>();
-  for (const s of sk.nodes.filter((n) => !needsEndpoint.has(n.name))) createOne(s, plan, []);
+  const rendered = [createAll(sk.nodes.filter((n) => !needsEndpoint.has(n.name)), plan, [])];
   if (needsEndpoint.size > 0) {
     const firstNode = created[first.name];
     const endpoint = firstNode.address.apply((addr) => {
@@ -175,14 +181,17 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
       return addr;
     });
     const filled = pulumi.all([plan, endpoint]).apply(([ps, addr]) => fillEndpoint(ps, addr));
-    for (const s of sk.nodes.filter((n) => needsEndpoint.has(n.name))) createOne(s, filled, firstNode.ready);
+    rendered.push(createAll(sk.nodes.filter((n) => needsEndpoint.has(n.name)), filled, firstNode.ready));
   }
 
   const nodeList = sk.nodes.map((s) => created[s.name]);
   const nodes = pulumi.all(nodeList.map((n) => pulumi.all([n.address, n.macAddress, n.domainName]).apply(([address, mac, dom]) => ({
     name: n.name, role: n.role, address: address ?? "", macAddress: mac ?? "", domainName: dom ?? "",
   }))));
-  const cloudConfigs = pulumi.secret(pulumi.all(configs));
+  const cloudConfigs = pulumi.secret(pulumi.all(rendered).apply((parts) => {
+    const all: Record<string, string> = Object.assign({}, ...parts);
+    return Object.fromEntries(sk.nodes.map((s) => [s.name, all[s.name]]));
+  }));
 
   let kubeconfig: pulumi.Output<string> = pulumi.secret("");
   let apiEndpoint: pulumi.Output<string> = pulumi.output("");

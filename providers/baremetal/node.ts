@@ -3,10 +3,9 @@
  * ISO. What its provider does is ./impl.ts, reached by package path (../driver-provider.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { driverProvider } from "../driver-provider";
+import { DriverResource } from "../driver-provider";
 import type { BareMetalHost, BareMetalTimeouts } from "./spec";
 
-const bareMetalNodeProvider = driverProvider("baremetal", "node");
 
 /** Inputs of {@link BareMetalNode}; see `BareMetalNodeInputs` in spec.ts for each field. */
 export interface BareMetalNodeArgs {
@@ -25,7 +24,7 @@ export interface BareMetalNodeArgs {
  * One bare-metal machine installed with Kairos over SSH. Type token
  * `pulumi-nodejs:dynamic/kairos:BareMetalNode`.
  */
-export class BareMetalNode extends pulumi.dynamic.Resource {
+export class BareMetalNode extends DriverResource {
   declare readonly address: pulumi.Output<string>;
   declare readonly hostKeyLive: pulumi.Output<string>;
   declare readonly hostKey: pulumi.Output<string>;
@@ -35,7 +34,7 @@ export class BareMetalNode extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: BareMetalNodeArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      bareMetalNodeProvider,
+      { family: "baremetal", kind: "node", module: "kairos", type: "BareMetalNode" },
       name,
       {
         ...args,
@@ -44,8 +43,6 @@ export class BareMetalNode extends pulumi.dynamic.Resource {
         address: undefined, hostKeyLive: undefined, hostKey: undefined, installedAt: undefined, configDigest: undefined, reachable: undefined,
       },
       { ...opts, additionalSecretOutputs: ["cloudConfig", "adminPrivateKey", ...(opts?.additionalSecretOutputs ?? [])] },
-      "kairos",
-      "BareMetalNode",
     );
   }
 }

@@ -5,9 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ArtifactInfo, ImageSpec } from "../../kairos/image";
-import { driverProvider } from "../driver-provider";
+import { DriverResource } from "../driver-provider";
 
-const provider = driverProvider("image", "localBuild");
 
 export interface KairosImageBuildArgs {
   spec: pulumi.Input<ImageSpec>;
@@ -22,7 +21,7 @@ export interface KairosImageBuildArgs {
   stepTimeoutMs?: pulumi.Input<number>;
 }
 
-export class KairosImageBuild extends pulumi.dynamic.Resource {
+export class KairosImageBuild extends DriverResource {
   declare readonly contentKey: pulumi.Output<string>;
   declare readonly imageRef: pulumi.Output<string>;
   declare readonly imageDigest: pulumi.Output<string>;
@@ -33,7 +32,7 @@ export class KairosImageBuild extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: KairosImageBuildArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      provider,
+      { family: "image", kind: "localBuild", module: "kairos-image", type: "KairosImageBuild" },
       name,
       {
         contentKey: undefined, imageRef: undefined, imageDigest: undefined, kairosVersion: undefined,
@@ -41,8 +40,6 @@ export class KairosImageBuild extends pulumi.dynamic.Resource {
         ...args,
       },
       { ...opts, additionalSecretOutputs: ["cloudConfig", "pushPassword"] },
-      "kairos-image",
-      "KairosImageBuild",
     );
   }
 }

@@ -4,16 +4,14 @@
  * is given. Composed by KairosCluster; usable alone.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { driverProvider } from "../driver-provider";
+import { DriverKind, DriverResource } from "../driver-provider";
 
 const MODULE = "kairos-libvirt";
 
-// One provider object per kind, made once (see ../driver-provider.ts).
-const baseImageProvider = driverProvider("libvirt", "baseImage");
-const nodeDiskProvider = driverProvider("libvirt", "nodeDisk");
-const cidataProvider = driverProvider("libvirt", "cidata");
-const networkProvider = driverProvider("libvirt", "network");
-const domainProvider = driverProvider("libvirt", "domain");
+// Each kind forwards to ./impl.ts by package path (../driver-provider.ts). Each class exposes as Output
+// properties only what the components read: every property costs a registration step per resource
+// (bench: plan). The providers' other outputs (paths, sizes, digests, UUID) are in state all the same.
+const kind = (k: string, type: string): DriverKind => ({ family: "libvirt", kind: k, module: MODULE, type });
 
 /** Where and whose: shared by every libvirt resource. */
 export interface LibvirtOwnerArgs {
@@ -39,20 +37,12 @@ export interface BaseImageVolumeArgs extends LibvirtOwnerArgs {
 }
 
 /** A base image volume in a storage pool, uploaded with `virsh vol-upload`. */
-export class BaseImageVolume extends pulumi.dynamic.Resource {
+export class BaseImageVolume extends DriverResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly pool: pulumi.Output<string>;
-  /** sha256 (hex) of the uploaded bytes. */
-  declare readonly sha256: pulumi.Output<string>;
-  /** "qcow2" | "raw" | "iso". */
-  declare readonly format: pulumi.Output<string>;
-  /** Path on the hypervisor host. */
-  declare readonly path: pulumi.Output<string>;
-  /** Virtual size, in bytes. */
-  declare readonly capacityBytes: pulumi.Output<number>;
 
   constructor(name: string, args: BaseImageVolumeArgs, opts?: pulumi.CustomResourceOptions) {
-    super(baseImageProvider, name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, sha256: undefined, format: undefined, path: undefined, capacityBytes: undefined }, opts, MODULE, "BaseImageVolume");
+    super(kind("baseImage", "BaseImageVolume"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name }, opts);
   }
 }
 
@@ -69,16 +59,11 @@ export interface NodeDiskArgs extends LibvirtOwnerArgs {
 }
 
 /** A node's disk: a qcow2 overlay over the base volume, or an empty qcow2. Any change replaces it. */
-export class NodeDisk extends pulumi.dynamic.Resource {
+export class NodeDisk extends DriverResource {
   declare readonly name: pulumi.Output<string>;
-  declare readonly path: pulumi.Output<string>;
-  /** Virtual size, in bytes. */
-  declare readonly capacityBytes: pulumi.Output<number>;
-  /** Path of the backing (base) volume; "" for an empty disk. */
-  declare readonly backingPath: pulumi.Output<string>;
 
   constructor(name: string, args: NodeDiskArgs, opts?: pulumi.CustomResourceOptions) {
-    super(nodeDiskProvider, name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, path: undefined, capacityBytes: undefined, backingPath: undefined }, opts, MODULE, "NodeDisk");
+    super(kind("nodeDisk", "NodeDisk"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name }, opts);
   }
 }
 
@@ -92,14 +77,11 @@ export interface CidataVolumeArgs extends LibvirtOwnerArgs {
 }
 
 /** A NoCloud seed volume (ISO9660 labelled `cidata`). Content-addressed: changed user-data = new volume. */
-export class CidataVolume extends pulumi.dynamic.Resource {
+export class CidataVolume extends DriverResource {
   declare readonly name: pulumi.Output<string>;
-  declare readonly path: pulumi.Output<string>;
-  /** sha256 (hex) of the user-data; the stand-in guest prints the same on its console. */
-  declare readonly userDataSha256: pulumi.Output<string>;
 
   constructor(name: string, args: CidataVolumeArgs, opts?: pulumi.CustomResourceOptions) {
-    super(cidataProvider, name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, userData: pulumi.secret(args.userData), path: undefined, userDataSha256: undefined }, opts, MODULE, "CidataVolume");
+    super(kind("cidata", "CidataVolume"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, userData: pulumi.secret(args.userData) }, opts);
   }
 }
 
@@ -114,14 +96,11 @@ export interface NetworkArgs extends LibvirtOwnerArgs {
 }
 
 /** A libvirt network: existing, or created (autostart off) and destroyed + undefined on delete. */
-export class Network extends pulumi.dynamic.Resource {
+export class Network extends DriverResource {
   declare readonly name: pulumi.Output<string>;
-  declare readonly bridge: pulumi.Output<string>;
-  /** Whether this resource created (and will delete) the network. */
-  declare readonly owned: pulumi.Output<boolean>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
-    super(networkProvider, name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, bridge: undefined, owned: undefined }, opts, MODULE, "Network");
+    super(kind("network", "Network"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name }, opts);
   }
 }
 
@@ -157,27 +136,16 @@ export interface DomainArgs extends LibvirtOwnerArgs {
 }
 
 /** A node VM. Every change except the wait settings replaces it. */
-export class Domain extends pulumi.dynamic.Resource {
+export class Domain extends DriverResource {
   declare readonly name: pulumi.Output<string>;
-  declare readonly resolvedDomainType: pulumi.Output<string>;
-  declare readonly uuid: pulumi.Output<string>;
   /** MAC address of the NIC (the fixed one, or the one libvirt picked). */
   declare readonly macAddress: pulumi.Output<string>;
   /** IPv4 address found in create ("" when not awaited). */
   declare readonly address: pulumi.Output<string>;
-  /** "lease" | "agent" | "arp". */
-  declare readonly addressSource: pulumi.Output<string>;
   /** Serial console log on the hypervisor host. */
   declare readonly serialLogFile: pulumi.Output<string>;
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      domainProvider,
-      name,
-      { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, resolvedDomainType: undefined, uuid: undefined, macAddress: undefined, address: undefined, addressSource: undefined, serialLogFile: undefined },
-      opts,
-      MODULE,
-      "Domain",
-    );
+    super(kind("domain", "Domain"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, macAddress: undefined, address: undefined, serialLogFile: undefined }, opts);
   }
 }

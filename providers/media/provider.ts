@@ -4,10 +4,9 @@
  * (../driver-provider.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { driverProvider } from "../driver-provider";
+import { DriverResource } from "../driver-provider";
 import type { MediaFile, RoleIsoSpec } from "./spec";
 
-const nodeMediaProvider = driverProvider("media", "nodeMedia");
 
 /** Inputs of {@link NodeMedia}; see `NodeMediaInputs` in spec.ts. */
 export interface NodeMediaArgs {
@@ -22,7 +21,7 @@ export interface NodeMediaArgs {
 }
 
 /** One node's boot media. Type token `pulumi-nodejs:dynamic/kairos:NodeMedia`. */
-export class NodeMedia extends pulumi.dynamic.Resource {
+export class NodeMedia extends DriverResource {
   /** Files written, with sha256 and size. */
   declare readonly files: pulumi.Output<MediaFile[]>;
   declare readonly configDigest: pulumi.Output<string>;
@@ -31,12 +30,10 @@ export class NodeMedia extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: NodeMediaArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      nodeMediaProvider,
+      { family: "media", kind: "nodeMedia", module: "kairos", type: "NodeMedia" },
       name,
       { ...args, cloudConfig: pulumi.secret(args.cloudConfig), files: undefined, configDigest: undefined, drift: undefined },
       { ...opts, additionalSecretOutputs: ["cloudConfig", ...(opts?.additionalSecretOutputs ?? [])] },
-      "kairos",
-      "NodeMedia",
     );
   }
 }

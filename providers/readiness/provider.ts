@@ -4,9 +4,8 @@
  * path (../driver-provider.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { driverProvider } from "../driver-provider";
+import { DriverResource } from "../driver-provider";
 
-const clusterReadyProvider = driverProvider("readiness", "clusterReady");
 
 /** Inputs of ClusterReady; see ./driver.ts `ClusterReadyInputs` for meanings. */
 export interface ClusterReadyArgs {
@@ -27,7 +26,7 @@ export interface ClusterReadyArgs {
 export const CLUSTER_READY_MODULE = "kairos-readiness";
 
 /** Waits in create for SSH, k3s Ready and the kubeconfig. Use through KairosCluster; usable alone. */
-export class ClusterReady extends pulumi.dynamic.Resource {
+export class ClusterReady extends DriverResource {
   /** Admin kubeconfig pointed at the endpoint. Secret. */
   declare readonly kubeconfig: pulumi.Output<string>;
   declare readonly apiEndpoint: pulumi.Output<string>;
@@ -36,12 +35,10 @@ export class ClusterReady extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ClusterReadyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      clusterReadyProvider,
+      { family: "readiness", kind: "clusterReady", module: CLUSTER_READY_MODULE, type: "ClusterReady" },
       name,
       { ...args, privateKey: pulumi.secret(args.privateKey), kubeconfig: undefined, apiEndpoint: undefined, hostKeys: undefined, readyNodes: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig", "privateKey"] }),
-      CLUSTER_READY_MODULE,
-      "ClusterReady",
     );
   }
 }

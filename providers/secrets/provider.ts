@@ -3,10 +3,9 @@
  * its provider does is ./impl.ts, reached by package path (../driver-provider.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { driverProvider } from "../driver-provider";
+import { DriverResource } from "../driver-provider";
 import { SECRET_FIELDS } from "./impl";
 
-const clusterSecretsProvider = driverProvider("secrets", "clusterSecrets");
 
 /** Inputs of the dynamic resource; user-supplied values must be passed as secrets. */
 export interface ClusterSecretsResourceArgs {
@@ -22,7 +21,7 @@ export const CLUSTER_SECRETS_MODULE = "kairos-secrets";
 export const CLUSTER_SECRETS_TYPE = "ClusterSecrets";
 
 /** The one resource that holds the bundle in state. Use the `ClusterSecrets` component instead. */
-export class ClusterSecretsResource extends pulumi.dynamic.Resource {
+export class ClusterSecretsResource extends DriverResource {
   declare readonly networkToken: pulumi.Output<string>;
   declare readonly k3sToken: pulumi.Output<string>;
   declare readonly sshPrivateKey: pulumi.Output<string>;
@@ -31,7 +30,7 @@ export class ClusterSecretsResource extends pulumi.dynamic.Resource {
   constructor(name: string, args: ClusterSecretsResourceArgs, opts?: pulumi.CustomResourceOptions) {
     const secret = <T>(v: pulumi.Input<T> | undefined) => (v === undefined ? undefined : pulumi.secret(v));
     super(
-      clusterSecretsProvider,
+      { family: "secrets", kind: "clusterSecrets", module: CLUSTER_SECRETS_MODULE, type: CLUSTER_SECRETS_TYPE },
       name,
       {
         rotate: args.rotate,
@@ -44,8 +43,6 @@ export class ClusterSecretsResource extends pulumi.dynamic.Resource {
         suppliedFields: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_FIELDS }),
-      CLUSTER_SECRETS_MODULE,
-      CLUSTER_SECRETS_TYPE,
     );
   }
 }
