@@ -5,7 +5,7 @@
  */
 import { versioned } from "../state-schema";
 import { stderrLog } from "../progress";
-import { SECRET_SIG, SIG_KEY } from "../wire";
+import { secretValue as wrap } from "../wire";
 import * as driver from "./driver";
 import * as spec from "./spec";
 import type { BareMetalNodeInputs, BareMetalNodeOutputs } from "./spec";
@@ -17,8 +17,6 @@ function defined<T extends Record<string, unknown>>(o: T): T {
 
 function withSecrets(outs: BareMetalNodeOutputs): Record<string, unknown> {
   // Wrapped as secrets, state values are stored encrypted even though they came back from `create`.
-  const unwrap = (v: unknown) => (typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG ? (v as { value: unknown }).value : v);
-  const wrap = (v: unknown) => (v === undefined ? undefined : { [SIG_KEY]: SECRET_SIG, value: unwrap(v) });
   const host = defined({ ...outs.host, password: wrap(outs.host.password), privateKey: wrap(outs.host.privateKey) });
   return defined({ ...outs, host, cloudConfig: wrap(outs.cloudConfig), adminPrivateKey: wrap(outs.adminPrivateKey) });
 }

@@ -5,16 +5,14 @@
  */
 import { versioned } from "../state-schema";
 import { stderrLog } from "../progress";
-import { SECRET_SIG, SIG_KEY } from "../wire";
+import { secretValue } from "../wire";
 import * as driver from "./driver";
 import * as spec from "./spec";
 import type { NodeMediaInputs, NodeMediaOutputs } from "./spec";
 
 /** The config comes back from create/read wrapped as a secret, so state keeps it encrypted. */
 function withSecret(outs: NodeMediaOutputs): Record<string, unknown> {
-  const raw = outs.cloudConfig as unknown;
-  const plain = typeof raw === "object" && raw !== null && (raw as Record<string, unknown>)[SIG_KEY] === SECRET_SIG ? (raw as { value: unknown }).value : raw;
-  const o: Record<string, unknown> = { ...outs, cloudConfig: { [SIG_KEY]: SECRET_SIG, value: plain } };
+  const o: Record<string, unknown> = { ...outs, cloudConfig: secretValue(outs.cloudConfig) };
   if (o.roleIso === undefined) delete o.roleIso; // a protobuf Struct has no undefined
   return o;
 }

@@ -6,7 +6,7 @@
  * (the nodes are other resources); read returns the state.
  */
 import { versioned } from "../state-schema";
-import { SECRET_SIG, SIG_KEY, UNKNOWN_VALUE as UNKNOWN } from "../wire";
+import { UNKNOWN_VALUE as UNKNOWN, secretValue, unwrapSecret as unwrap } from "../wire";
 import * as driver from "./driver";
 
 /**
@@ -18,13 +18,11 @@ const UPDATE_ON = ["nodes", "sshTimeoutSeconds", "readyTimeoutSeconds", "interva
 const identity = (k: string, v: unknown): unknown =>
   k === "nodes" && Array.isArray(v) ? v.map((n: Record<string, unknown>) => ({ name: n?.name, address: n?.address, port: n?.port ?? 22 })) : v;
 
-const secretValue = (v: unknown) => ({ [SIG_KEY]: SECRET_SIG, value: v });
-const unwrap = (v: unknown): unknown => (typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG ? (v as { value: unknown }).value : v);
 /** State with its secrets wrapped, so the engine stores them encrypted. */
 const withSecrets = (p: Record<string, unknown>) => ({
   ...p,
-  ...(p.kubeconfig === undefined ? {} : { kubeconfig: secretValue(unwrap(p.kubeconfig)) }),
-  ...(p.privateKey === undefined ? {} : { privateKey: secretValue(unwrap(p.privateKey)) }),
+  ...(p.kubeconfig === undefined ? {} : { kubeconfig: secretValue(p.kubeconfig) }),
+  ...(p.privateKey === undefined ? {} : { privateKey: secretValue(p.privateKey) }),
 });
 
 export const clusterReady = versioned("kairos-readiness:ClusterReady", {

@@ -6,7 +6,7 @@
  * state); `delete` has nothing to remove. No file, no log line.
  */
 import { versioned } from "../state-schema";
-import { SECRET_SIG, SIG_KEY, UNKNOWN_VALUE as UNKNOWN } from "../wire";
+import { UNKNOWN_VALUE as UNKNOWN, secretValue } from "../wire";
 import * as driver from "./driver";
 
 /** Output fields returned as secret values, so the engine stores them encrypted. */
@@ -14,12 +14,7 @@ export const SECRET_FIELDS = ["networkToken", "k3sToken", "sshPrivateKey"];
 
 function wrapSecrets(outs: Record<string, unknown>): Record<string, unknown> {
   const result = { ...outs };
-  for (const f of SECRET_FIELDS) {
-    const v = result[f];
-    if (v !== undefined && !(typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG)) {
-      result[f] = { [SIG_KEY]: SECRET_SIG, value: v };
-    }
-  }
+  for (const f of SECRET_FIELDS) if (result[f] !== undefined) result[f] = secretValue(result[f]);
   return result;
 }
 
