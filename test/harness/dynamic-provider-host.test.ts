@@ -48,7 +48,7 @@ describe("L3 harness: Pulumi's dynamic provider host over gRPC", () => {
 
   it("creates, marking both returned secrets and outputs of secret inputs as secret", async () => {
     const r = await host!.create(TYPE, captured.inputs);
-    expect(r.id).toBe("echo-alpha");
+    expect(r.id).toBe("echo-alpha-1");
     expect(isSecret(r.properties.token)).toBe(true);
     expect(reveal<string>(r.properties.token)).toMatch(/^[0-9a-f]{32}$/);
     expect(isSecret(r.properties.password)).toBe(true);

@@ -465,18 +465,40 @@ export interface CreatedResource {
   outputs: PropertyMap;
 }
 
+/** One resource in the saved state: what the engine keeps between two runs of a program. */
+export interface StateEntry extends CreatedResource {
+  /** Names of the dynamic resources it depends on (its registration's dependencies), for delete order. */
+  deps: string[];
+}
+
+/** What the engine did with one resource in a run. */
+export interface EngineStep {
+  op: "create" | "same" | "update" | "replace" | "delete";
+  type: string;
+  name: string;
+  /** For a replacement: the old one was deleted first (the provider asked, or the resource option). */
+  deleteBeforeReplace?: boolean;
+}
+
 export interface ProgramRun {
-  /** Dynamic resources, in the order they were created. */
+  /** Dynamic resources created in this run (new ones and replacements), in the order they were created. */
   created: CreatedResource[];
+  /** The state after this run, in dependency order: pass it as `priorState` to run the program again. */
+  state: StateEntry[];
+  /** What happened to each dynamic resource, in order (deletes last, as the engine does them). */
+  steps: EngineStep[];
   /** Every other resource, left to the mocks (type and name), in registration order. */
   mocked: Array<{ type: string; name: string }>;
   host: DynamicProviderHost;
   /**
-   * Deletes the created resources in reverse order, then stops the host. Idempotent. With `from`,
-   * the host is first stopped and a new one started in that folder (as after the program folder
-   * moved): deletes then go through the `__provider` text saved at create, as `pulumi destroy` does.
+   * Deletes every resource of the state in reverse dependency order, then stops the host.
+   * Idempotent. With `from`, the host is first stopped and a new one started in that folder (as
+   * after the program folder moved): deletes then go through the `__provider` text saved in state,
+   * as `pulumi destroy` does.
    */
   destroy(opts?: { from?: string }): Promise<void>;
+  /** Stops the host and keeps the state (to run the program again with `priorState`). Idempotent. */
+  stop(): Promise<void>;
 }
 
 export interface ProgramRunOptions extends HostOptions {
@@ -488,14 +510,53 @@ export interface ProgramRunOptions extends HostOptions {
   mockState?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
   /** The @pulumi/pulumi the program uses (a program folder's own copy). Default: this repository's. */
   sdk?: typeof pulumi;
+  /** The state a previous run left (`ProgramRun.state`): run the program again over it, as `pulumi up` does. */
+  priorState?: readonly StateEntry[];
+}
+
+/** What a registration request says beyond its inputs (the mock monitor's `newResource` does not see it). */
+interface RequestInfo {
+  deps: string[];
+  ignoreChanges: string[];
+  deleteBeforeReplace: boolean;
+  replaceOnChanges: string[];
+}
+
+const nameOfUrn = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+const keyOf = (type: string, name: string) => `${type}::${name}`;
+
+/** `entries` ordered so that every entry comes after the entries it depends on. */
+function dependencyOrder<T extends { name: string; deps: string[] }>(entries: readonly T[]): T[] {
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const done = new Set<string>();
+  const out: T[] = [];
+  const visit = (e: T, path: Set<string>) => {
+    if (done.has(e.name) || path.has(e.name)) return;
+    path.add(e.name);
+    for (const d of e.deps) {
+      const dep = byName.get(d);
+      if (dep) visit(dep, path);
+    }
+    done.add(e.name);
+    out.push(e);
+  };
+  for (const e of entries) visit(e, new Set());
+  return out;
 }
 
 /**
  * L3+: runs a program (`construct`) under the mock monitor where every dynamic resource is checked
- * and created for real through one Pulumi dynamic-provider host, one at a time in registration
- * order, and the other resources stay mocked. Rejects with the first check failure or provider
- * error (after deleting what was created). Always call `destroy()` (afterAll), which deletes in
- * reverse order like `pulumi destroy`.
+ * and created (or, over a `priorState`, diffed and updated or replaced) for real through one Pulumi
+ * dynamic-provider host, one at a time in registration order, and the other resources stay mocked.
+ *
+ * Over a prior state it follows the engine (pulumi/pulumi pkg/resource/deploy/step_generator.go):
+ * `ignoreChanges` keeps old input values; check with the old inputs, then diff against the old
+ * outputs; no change keeps the old outputs ("same"); a change without replacement is an update; a
+ * replacement checks again with no old inputs (so auto-names are fresh) and is create-before-delete
+ * unless the provider or the resource option asks for delete-before-replace. Replaced resources and
+ * resources the program no longer registers are deleted after the program settles, in reverse
+ * dependency order. Rejects with the first check failure or provider error (after deleting what
+ * this run created, when there was no prior state). Always call `destroy()` or `stop()` (afterAll).
  */
 export async function runProgramWithDynamicProviders(
   construct: () => void | Promise<void>,
@@ -505,43 +566,100 @@ export async function runProgramWithDynamicProviders(
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const sdk = opts.sdk ?? pulumi;
   let host = await startDynamicProviderHost(opts);
+  const prior = new Map((opts.priorState ?? []).map((e) => [keyOf(e.type, e.name), e]));
   const created: CreatedResource[] = [];
+  const current = new Map<string, StateEntry>();
+  const steps: EngineStep[] = [];
+  const toDelete: StateEntry[] = [];
   const mocked: Array<{ type: string; name: string }> = [];
+  const requests = new Map<string, RequestInfo>();
   const errors: Error[] = [];
   let queue: Promise<unknown> = Promise.resolve();
   let pending = 0;
   let lastAt = Date.now();
-  let destroyed = false;
+  let finished = false;
+
+  const stateNow = (): StateEntry[] => dependencyOrder([...current.values()]);
+  const deleteAll = async (entries: readonly StateEntry[], step: boolean): Promise<string[]> => {
+    const failures: string[] = [];
+    for (const r of dependencyOrder(entries).reverse()) {
+      try {
+        await host.delete(r.type, r.id, r.outputs, { name: r.name, oldInputs: r.inputs });
+        if (step) steps.push({ op: "delete", type: r.type, name: r.name });
+      } catch (e) {
+        failures.push(`${r.type}::${r.name}: ${(e as Error).message}`);
+      }
+    }
+    return failures;
+  };
 
   const destroy = async (d: { from?: string } = {}) => {
-    if (destroyed) return;
-    destroyed = true;
+    if (finished) return;
+    finished = true;
     if (d.from) {
       await host.stop();
       host = await startDynamicProviderHost({ ...opts, cwd: d.from });
       run.host = host;
     }
-    const failures: string[] = [];
-    for (const r of [...created].reverse()) {
-      try {
-        await host.delete(r.type, r.id, r.outputs, { name: r.name, oldInputs: r.inputs });
-      } catch (e) {
-        failures.push(`${r.type}::${r.name}: ${(e as Error).message}`);
-      }
-    }
+    const failures = await deleteAll([...current.values()], false);
+    current.clear();
     await host.stop();
     if (failures.length > 0) throw new Error(`destroy left resources behind:\n${failures.join("\n")}`);
   };
+  const stop = async () => {
+    finished = true;
+    await host.stop();
+  };
 
-  const createForReal = async (args: pulumi.runtime.MockResourceArgs) => {
-    const inputs = fromWire(args.inputs) as PropertyMap;
-    const checked = await host.check(args.type, {}, inputs, { name: args.name });
+  const checkOrFail = async (type: string, name: string, olds: PropertyMap, news: PropertyMap) => {
+    const checked = await host.check(type, olds, news, { name });
     if (checked.failures.length > 0) {
-      throw new Error(`check of ${args.type}::${args.name} failed:\n${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("\n")}`);
+      throw new Error(`check of ${type}::${name} failed:\n${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("\n")}`);
     }
-    const r = await host.create(args.type, checked.inputs, { name: args.name });
-    created.push({ type: args.type, name: args.name, id: r.id, inputs: checked.inputs, outputs: r.properties });
-    return { id: r.id, state: toWire(r.properties, true) as Record<string, unknown> };
+    return checked.inputs;
+  };
+  const createNew = async (type: string, name: string, inputs: PropertyMap, deps: string[]) => {
+    const r = await host.create(type, inputs, { name });
+    const entry: StateEntry = { type, name, id: r.id, inputs, outputs: r.properties, deps };
+    created.push(entry);
+    current.set(keyOf(type, name), entry);
+    return entry;
+  };
+
+  const registerForReal = async (args: pulumi.runtime.MockResourceArgs) => {
+    const key = keyOf(args.type, args.name);
+    const req = requests.get(key) ?? { deps: [], ignoreChanges: [], deleteBeforeReplace: false, replaceOnChanges: [] };
+    const news = fromWire(args.inputs) as PropertyMap;
+    const old = prior.get(key);
+    let entry: StateEntry;
+    if (!old) {
+      entry = await createNew(args.type, args.name, await checkOrFail(args.type, args.name, {}, news), req.deps);
+      steps.push({ op: "create", type: args.type, name: args.name });
+    } else {
+      for (const k of req.ignoreChanges) if (k in old.inputs) news[k] = old.inputs[k];
+      const checked = await checkOrFail(args.type, args.name, old.inputs, news);
+      const d = await host.diff(args.type, old.id, old.outputs, checked, { name: args.name, oldInputs: old.inputs });
+      const replaceKeys = [...d.replaces, ...req.replaceOnChanges.filter((k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(checked[k]))];
+      if (d.changes === "none" && replaceKeys.length === 0) {
+        entry = { ...old, inputs: checked, deps: req.deps };
+        current.set(key, entry);
+        steps.push({ op: "same", type: args.type, name: args.name });
+      } else if (replaceKeys.length === 0) {
+        const outs = await host.update(args.type, old.id, old.outputs, checked, { name: args.name, oldInputs: old.inputs });
+        entry = { ...old, inputs: checked, outputs: outs, deps: req.deps };
+        current.set(key, entry);
+        steps.push({ op: "update", type: args.type, name: args.name });
+      } else {
+        // A replacement is checked again without old inputs: auto-names are chosen afresh.
+        const fresh = await checkOrFail(args.type, args.name, {}, news);
+        const dbr = d.deleteBeforeReplace || req.deleteBeforeReplace;
+        if (dbr) await host.delete(old.type, old.id, old.outputs, { name: old.name, oldInputs: old.inputs });
+        else toDelete.push(old);
+        entry = await createNew(args.type, args.name, fresh, req.deps);
+        steps.push({ op: "replace", type: args.type, name: args.name, ...(dbr ? { deleteBeforeReplace: true } : {}) });
+      }
+    }
+    return { id: entry.id, state: toWire(entry.outputs, true) as Record<string, unknown> };
   };
 
   await sdk.runtime.setMocks(
@@ -553,7 +671,7 @@ export async function runProgramWithDynamicProviders(
           return { id: `${args.name}-id`, state: opts.mockState ? opts.mockState(args) : args.inputs };
         }
         pending++;
-        const result = queue.then(() => createForReal(args));
+        const result = queue.then(() => registerForReal(args));
         queue = result.catch(() => undefined);
         try {
           return await result;
@@ -573,6 +691,19 @@ export async function runProgramWithDynamicProviders(
     opts.stack ?? "test",
     false,
   );
+  // The registration request carries what the mocks' newResource is not given: dependencies,
+  // ignoreChanges, deleteBeforeReplace, replaceOnChanges.
+  const monitor = sdk.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: unknown): unknown };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    requests.set(keyOf(req.getType(), req.getName()), {
+      deps: req.getDependenciesList().map(nameOfUrn),
+      ignoreChanges: req.getIgnorechangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+    });
+    return original(req, cb);
+  };
 
   const started = Date.now();
   try {
@@ -585,10 +716,25 @@ export async function runProgramWithDynamicProviders(
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+    // As the engine: replaced resources and those no longer in the program go last, in reverse dependency order.
+    const removed = [...prior.values()].filter((e) => !current.has(keyOf(e.type, e.name)) || toDelete.includes(e));
+    const failures = await deleteAll([...removed], true);
+    if (failures.length > 0) throw new Error(`deletes after the update failed:\n${failures.join("\n")}`);
   } catch (e) {
-    await destroy().catch(() => undefined);
+    // A first run cleans up after itself; over a prior state, what exists is kept for the test to see.
+    if (!opts.priorState) await destroy().catch(() => undefined);
+    else await stop();
     throw e;
   }
-  const run: ProgramRun = { created, mocked, host, destroy };
+  const run: ProgramRun = { created, get state() { return stateNow(); }, steps, mocked, host, destroy, stop };
   return run;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getReplaceonchangesList(): string[];
 }
