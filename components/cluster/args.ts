@@ -230,7 +230,7 @@ export function validateClusterArgs(cluster: string, a: KairosClusterArgs): Vali
   }
   const t = a.target as { kind?: unknown } | undefined;
   if (!t || typeof t !== "object") issues.push({ path: "target", value: show(t), expected: '{ kind: "libvirt", ... }, { kind: "ssh", hosts } or { kind: "media", outputDir }' });
-  else if (t.kind === "libvirt") issues.push(...validateLibvirtTarget(a.target as LibvirtTargetArgs));
+  else if (t.kind === "libvirt") issues.push(...validateLibvirtTarget(a.target as LibvirtTargetArgs, (a.servers ?? 1) + (a.agents ?? 0)));
   else if (t.kind === "ssh") {
     issues.push(...validateSshTarget(a.target as SshTargetArgs, { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? "p2p" : "explicit" }));
   } else if (t.kind === "media") {

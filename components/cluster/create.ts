@@ -132,7 +132,7 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
   const adminUser = a.adminUser ?? DEFAULT_ADMIN_USER;
   const ctx: TargetContext = {
     stack: pulumi.getStack(), cluster, parent, adminUser,
-    adminPrivateKey: secrets.sshPrivateKey, adminPublicKey: secrets.sshPublicKey, timeouts,
+    adminPrivateKey: secrets.sshPrivateKey, adminPublicKey: secrets.sshPublicKey, timeouts, nodeNames: sk.nodes.map((n) => n.name),
   };
   const image = resolveImage(a.image);
   const target = createTarget(a, image, ctx);

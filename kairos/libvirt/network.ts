@@ -7,6 +7,9 @@ import { createHash } from "crypto";
 import { create } from "xmlbuilder2";
 import { ValidationIssue, assertNoIssues, checkName, checkOneOf, show } from "./issues";
 import { OwnerMetadata, appendOwnerMetadata, ownerIssues } from "./metadata";
+import type { DhcpHost } from "./addressing";
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 export const NETWORK_MODES = ["nat", "isolated"] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
@@ -20,6 +23,8 @@ export interface NetworkSpec {
   cidr: string;
   /** First and last DHCP address. @default - second address to the last before broadcast */
   dhcpRange?: { start: string; end: string };
+  /** DHCP reservations (dnsmasq never hands a reserved address to another MAC). @default [] */
+  hosts?: readonly DhcpHost[];
   owner: OwnerMetadata;
 }
 
@@ -92,8 +97,28 @@ export function networkSpecIssues(spec: NetworkSpec): ValidationIssue[] {
       issues.push({ path: "dhcpRange", value: show(spec.dhcpRange), expected: "start <= end" });
     }
   }
+  (spec.hosts ?? []).forEach((h, i) => {
+    if (typeof h?.mac !== "string" || !MAC.test(h.mac)) issues.push({ path: `hosts[${i}].mac`, value: show(h?.mac), expected: "a MAC address like 52:54:00:12:34:56 (lower case)" });
+    const n = typeof h?.ip === "string" ? parseIpv4(h.ip) : undefined;
+    if (!subnet || n === undefined || n <= subnet.network + 1 || n >= subnet.network + 2 ** (32 - subnet.prefix) - 1) {
+      issues.push({ path: `hosts[${i}].ip`, value: show(h?.ip), expected: `an address inside ${spec.cidr} other than the network, the host and broadcast` });
+    }
+    checkName(issues, `hosts[${i}].name`, h?.name);
+  });
+  for (const key of ["mac", "ip", "name"] as const) {
+    const seen = new Set<string>();
+    for (const h of spec.hosts ?? []) {
+      if (seen.has(h?.[key])) issues.push({ path: `hosts`, value: show(h?.[key]), expected: `each ${key} at most once (dnsmasq refuses duplicate reservations)` });
+      seen.add(h?.[key]);
+    }
+  }
   issues.push(...ownerIssues(spec.owner, "owner"));
   return issues;
+}
+
+/** One reservation as libvirt's `<host>` element text (for `virsh net-update ... ip-dhcp-host`). */
+export function dhcpHostXml(h: DhcpHost): string {
+  return create().ele("host", { mac: h.mac, name: h.name, ip: h.ip }).end({ headless: true });
 }
 
 export function buildNetworkXml(spec: NetworkSpec): string {
@@ -105,9 +130,11 @@ export function buildNetworkXml(spec: NetworkSpec): string {
   if (spec.mode === "nat") n.ele("forward", { mode: "nat" });
   n.ele("bridge", { name: bridgeNameFor(spec.name), stp: "on", delay: "0" });
   const ip = n.ele("ip", { address: subnet.gateway, netmask: subnet.netmask });
-  ip.ele("dhcp").ele("range", {
+  const dhcp = ip.ele("dhcp");
+  dhcp.ele("range", {
     start: spec.dhcpRange?.start ?? subnet.dhcpStart,
     end: spec.dhcpRange?.end ?? subnet.dhcpEnd,
   });
+  for (const h of spec.hosts ?? []) dhcp.ele("host", { mac: h.mac, name: h.name, ip: h.ip });
   return n.end({ headless: true, prettyPrint: true });
 }

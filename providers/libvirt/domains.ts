@@ -11,7 +11,7 @@ import * as fs from "fs";
 import { DomainSpec, buildDomainXml } from "../../kairos/libvirt";
 import { Clock, retryUntil } from "../retry";
 import { run } from "../exec";
-import { Connection, defineAndStart, isNotFound, parseTable, virsh, virshOrMissing } from "./virsh";
+import { Connection, defineAndStart, parseTable, virsh, virshOrMissing } from "./virsh";
 import { isLocalUri, parseLibvirtUri, sshArgvFor } from "./uri";
 
 /** Where a domain's serial console is logged on the hypervisor host. */
@@ -28,11 +28,16 @@ export interface DomainInfo {
   uuid: string;
 }
 
-export async function readDomain(conn: Connection, name: string): Promise<DomainInfo | undefined> {
-  const st = await virshOrMissing(conn, ["domstate", name]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The domain by name or UUID; `undefined` only when libvirt says it does not exist. */
+export async function readDomain(conn: Connection, ref: string): Promise<DomainInfo | undefined> {
+  const st = await virshOrMissing(conn, ["domstate", ref]);
   if (!st) return undefined;
-  const uuid = (await virsh(conn, ["domuuid", name])).stdout.trim();
-  const ifs = parseTable((await virsh(conn, ["domiflist", name])).stdout);
+  // domuuid takes a name or id, domname an id or UUID.
+  const uuid = UUID.test(ref) ? ref.toLowerCase() : (await virsh(conn, ["domuuid", ref])).stdout.trim();
+  const name = (await virsh(conn, ["domname", uuid])).stdout.trim(); // domname takes an id or UUID, not a name
+  const ifs = parseTable((await virsh(conn, ["domiflist", ref])).stdout);
   // columns: Interface Type Source Model MAC
   const mac = ifs.find((r) => r.length >= 5)?.[4];
   return { name, state: st.stdout.trim(), mac, uuid };
@@ -46,17 +51,22 @@ export async function createDomain(conn: Connection, spec: DomainSpec): Promise<
   });
 }
 
-/** Stops (hard) and undefines, removing nvram; optionally removes the serial log. Already gone = success. */
-export async function deleteDomain(conn: Connection, name: string, opts: { serialLogFile?: string } = {}): Promise<void> {
+/**
+ * Stops (hard) and undefines the domain `ref` (name or UUID: a UUID deletes only that very domain),
+ * removing nvram; removes the serial log and libvirt's qemu log (named after `opts.name`, default
+ * `ref`). Already gone = success; any other failure is thrown.
+ */
+export async function deleteDomain(conn: Connection, ref: string, opts: { serialLogFile?: string; name?: string } = {}): Promise<void> {
+  let present = true;
   try {
-    await virsh(conn, ["destroy", name]);
+    present = (await virshOrMissing(conn, ["destroy", ref])) !== undefined;
   } catch (e) {
-    if (!isNotFound(e) && !/not running/i.test((e as { stderr?: string }).stderr ?? "")) throw e;
+    if (!/not running/i.test((e as { stderr?: string }).stderr ?? "")) throw e;
   }
-  await virshOrMissing(conn, ["undefine", name, "--nvram"]);
+  if (present) await virshOrMissing(conn, ["undefine", ref, "--nvram"]);
   if (opts.serialLogFile) await removeHostFile(conn, opts.serialLogFile);
   // libvirt keeps its per-domain qemu log after undefine; the domain is gone, so is its log.
-  await removeHostFile(conn, qemuLogPath(name));
+  await removeHostFile(conn, qemuLogPath(opts.name ?? ref));
 }
 
 /** libvirt's own per-domain qemu log on the hypervisor host (qemu:///system). */

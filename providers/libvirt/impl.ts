@@ -5,9 +5,9 @@
  * check (validate + compute the physical name), diff (what replaces), create, read (drift and
  * out-of-band deletion: a missing object returns no id), delete (idempotent).
  */
-import { createHash } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import { physicalName } from "../../kairos/names";
-import { NETWORK_MODES, domainSpecIssues, networkSpecIssues, DomainSpec, NetworkSpec } from "../../kairos/libvirt";
+import { NETWORK_MODES, domainSpecIssues, networkSpecIssues, DhcpHost, DomainSpec, NetworkSpec } from "../../kairos/libvirt";
 import * as d from "./driver";
 import { bootDomain } from "./boot";
 import { UNKNOWN_VALUE } from "../wire";
@@ -26,8 +26,21 @@ function conn(p: Props): d.Connection {
   return { uri: p.uri ?? DEFAULT_URI };
 }
 
+/**
+ * The physical name: the user's (`name`), else the one chosen when the resource was created (kept
+ * in state as an input, so a stack rename renames nothing), else a fresh one: the owner parts plus a
+ * random suffix, as Pulumi's auto-naming does, so a replacement (checked again without old inputs)
+ * never collides with what it replaces. `autoNamed: false` marks a user's name: replacing such a
+ * resource must delete the old one first.
+ */
+function chooseName(olds: Props | undefined, news: Props, parts: string[]): { name: string; autoNamed: boolean } {
+  if (news.name !== undefined) return { name: news.name, autoNamed: false };
+  if (typeof olds?.name === "string" && olds.name !== "" && olds.autoNamed !== false) return { name: olds.name, autoNamed: true };
+  return { name: `${physicalName(parts, 58)}-${randomBytes(2).toString("hex")}`, autoNamed: true };
+}
+
 /** stack/cluster/node/name checks shared by every resource; fills the physical name. */
-function commonCheck(news: Props, kind: string, needsNode: boolean, failures: CheckFailure[]): Props {
+function commonCheck(olds: Props | undefined, news: Props, kind: string, needsNode: boolean, failures: CheckFailure[]): Props {
   const out: Props = { uri: DEFAULT_URI, ...news };
   for (const f of ["stack", "cluster", ...(needsNode ? ["node"] : [])]) {
     const v = out[f];
@@ -40,8 +53,8 @@ function commonCheck(news: Props, kind: string, needsNode: boolean, failures: Ch
       failures.push({ property: "uri", reason: (e as Error).message });
     }
   }
-  if (out.name === undefined && [out.stack, out.cluster, out.node].every((v) => !isUnknown(v)) && failures.length === 0) {
-    out.name = physicalName([out.stack, out.cluster, ...(needsNode ? [out.node] : []), kind]);
+  if ([out.stack, out.cluster, out.node].every((v) => !isUnknown(v)) && failures.length === 0) {
+    Object.assign(out, chooseName(olds, news, [out.stack, out.cluster, ...(needsNode ? [out.node] : []), kind]));
   }
   return out;
 }
@@ -55,17 +68,18 @@ function changed(olds: Props, news: Props, fields: string[]): string[] {
   return fields.filter((f) => JSON.stringify(olds[f]) !== JSON.stringify(news[f]));
 }
 
-function diffResult(replaces: string[], updates: string[] = []) {
-  return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+/** A replacement deletes first only when the name is the user's (an auto-name is fresh each time). */
+function diffResult(news: Props, replaces: string[], updates: string[] = []) {
+  return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 && news.autoNamed === false };
 }
 
 // ---------------------------------------------------------------- base image volume
 
 /** Inputs: uri, pool, stack, cluster, name?, source: { kind: "file", path } | { kind: "url", url, sha256 | checksumUrl }. */
 export const baseImage = versioned("kairos-libvirt:BaseImageVolume", {
-  async check(_olds: Props, news: Props) {
+  async check(olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
-    const inputs = commonCheck(news, "base", false, failures);
+    const inputs = commonCheck(olds, news, "base", false, failures);
     requireString(inputs, "pool", failures, "the name of a storage pool");
     const s = inputs.source;
     if (!isUnknown(s)) {
@@ -102,7 +116,7 @@ export const baseImage = versioned("kairos-libvirt:BaseImageVolume", {
       }
       if (digest !== olds.sha256) replaces.push("source");
     }
-    return diffResult([...new Set(replaces)]);
+    return diffResult(news, [...new Set(replaces)]);
   },
 
   async create(inputs: Props) {
@@ -129,9 +143,9 @@ export const baseImage = versioned("kairos-libvirt:BaseImageVolume", {
 
 /** Inputs: uri, pool, stack, cluster, node, name?, sizeGiB, baseVolume? (same pool unless basePool). */
 export const nodeDisk = versioned("kairos-libvirt:NodeDisk", {
-  async check(_olds: Props, news: Props) {
+  async check(olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
-    const inputs = commonCheck(news, "disk", true, failures);
+    const inputs = commonCheck(olds, news, "disk", true, failures);
     requireString(inputs, "pool", failures, "the name of a storage pool");
     const size = inputs.sizeGiB;
     if (!isUnknown(size) && (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 65536)) {
@@ -142,7 +156,7 @@ export const nodeDisk = versioned("kairos-libvirt:NodeDisk", {
   },
 
   async diff(_id: string, olds: Props, news: Props) {
-    return diffResult(changed(olds, news, ["uri", "pool", "name", "sizeGiB", "baseVolume", "basePool"]));
+    return diffResult(news, changed(olds, news, ["uri", "pool", "name", "sizeGiB", "baseVolume", "basePool"]));
   },
 
   async create(inputs: Props) {
@@ -179,7 +193,7 @@ export function userDataDigest(userData: string): string {
  * never returned in the outputs; only its digest is.
  */
 export const cidata = versioned("kairos-libvirt:CidataVolume", {
-  async check(_olds: Props, news: Props) {
+  async check(olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
     const ud = news.userData;
     let kind = "cidata";
@@ -188,7 +202,7 @@ export const cidata = versioned("kairos-libvirt:CidataVolume", {
         failures.push({ property: "userData", reason: "userData: <secret> is not valid; expected cloud-config text whose first line is #cloud-config" });
       } else kind = `cidata-${userDataDigest(ud).slice(0, 12)}`;
     }
-    const inputs = commonCheck(news, kind, true, failures);
+    const inputs = commonCheck(olds, news, kind, true, failures);
     if (isUnknown(ud)) delete inputs.name;
     requireString(inputs, "pool", failures, "the name of a storage pool");
     return { inputs, failures };
@@ -197,7 +211,7 @@ export const cidata = versioned("kairos-libvirt:CidataVolume", {
   async diff(_id: string, olds: Props, news: Props) {
     const replaces = changed(olds, news, ["uri", "pool", "name", "metaData"]);
     if (isUnknown(news.userData) || typeof news.userData !== "string" || userDataDigest(news.userData) !== olds.userDataSha256) replaces.push("userData");
-    return diffResult([...new Set(replaces)]);
+    return diffResult(news, [...new Set(replaces)]);
   },
 
   async create(inputs: Props) {
@@ -229,7 +243,7 @@ export const cidata = versioned("kairos-libvirt:CidataVolume", {
  * never deleted.
  */
 export const network = versioned("kairos-libvirt:Network", {
-  async check(_olds: Props, news: Props) {
+  async check(olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
     const modes = ["existing", ...NETWORK_MODES];
     if (!isUnknown(news.mode) && !modes.includes(news.mode)) {
@@ -240,36 +254,50 @@ export const network = versioned("kairos-libvirt:Network", {
       requireString(inputs, "name", failures, "the name of an existing libvirt network");
       return { inputs, failures };
     }
-    const inputs = commonCheck(news, "net", false, failures);
+    const inputs = commonCheck(olds, news, "net", false, failures);
     if (known(inputs) && failures.length === 0) {
       for (const i of networkSpecIssues(toNetworkSpec(inputs))) {
-        const property = i.path.startsWith("dhcpRange.") ? (i.path === "dhcpRange.start" ? "dhcpStart" : "dhcpEnd") : i.path;
+        const property = i.path.startsWith("dhcpRange.") ? (i.path === "dhcpRange.start" ? "dhcpStart" : "dhcpEnd") : i.path.replace(/\[.*$/, "");
         failures.push({ property, reason: `${property}: ${i.value} is not valid; expected ${i.expected}` });
       }
     }
     return { inputs, failures };
   },
 
+  /** Reservations (`hosts`) change in place; anything else is another network. */
   async diff(_id: string, olds: Props, news: Props) {
-    return diffResult(changed(olds, news, ["uri", "mode", "name", "cidr", "dhcpStart", "dhcpEnd"]));
+    const hosts = news.mode !== "existing" && JSON.stringify(olds.hosts ?? []) !== JSON.stringify(news.hosts ?? []) ? ["hosts"] : [];
+    return diffResult(news, changed(olds, news, ["uri", "mode", "name", "cidr", "dhcpStart", "dhcpEnd"]), hosts);
   },
 
   async create(inputs: Props) {
     const c = conn(inputs);
     await d.checkConnection(c);
     const info = inputs.mode === "existing" ? await d.requireNetwork(c, inputs.name) : await d.createNetwork(c, toNetworkSpec(inputs));
-    return { id: inputs.name, outs: { ...inputs, bridge: info.bridge, owned: inputs.mode !== "existing" } };
+    return { id: info.uuid, outs: { ...inputs, uuid: info.uuid, bridge: info.bridge, owned: inputs.mode !== "existing" } };
   },
 
+  /** By UUID (state written before 0.2 has none: by name, and the UUID is recorded). */
   async read(id: string, props: Props) {
-    const n = await d.readNetwork(conn(props), props.name);
-    return n ? { id, props: { ...props, bridge: n.bridge, active: n.active } } : { id: "", props: {} };
+    const n = await d.readNetwork(conn(props), props.uuid || props.name);
+    return n ? { id, props: { ...props, uuid: n.uuid, bridge: n.bridge, active: n.active } } : { id: "", props: {} };
   },
 
-  update: rewriteState,
+  async update(_id: string, olds: Props, news: Props) {
+    if (news.mode !== "existing") {
+      const key = (h: DhcpHost) => `${h.mac} ${h.ip} ${h.name}`;
+      const before: DhcpHost[] = olds.hosts ?? [];
+      const after: DhcpHost[] = news.hosts ?? [];
+      const add = after.filter((h) => !before.some((b) => key(b) === key(h)));
+      const remove = before.filter((b) => !after.some((h) => key(b) === key(h)));
+      if (add.length + remove.length > 0) await d.updateDhcpHosts(conn(olds), olds.uuid || olds.name, { add, remove });
+    }
+    return { outs: { ...olds, hosts: news.hosts } };
+  },
 
+  /** Only the network with this state's UUID; an existing network the cluster only used is never deleted. */
   async delete(_id: string, props: Props) {
-    if (props.mode !== "existing") await d.deleteNetwork(conn(props), props.name);
+    if (props.mode !== "existing") await d.deleteNetwork(conn(props), props.uuid || props.name);
   },
 });
 
@@ -279,6 +307,7 @@ function toNetworkSpec(p: Props): NetworkSpec {
     mode: p.mode,
     cidr: p.cidr,
     dhcpRange: p.dhcpStart || p.dhcpEnd ? { start: p.dhcpStart, end: p.dhcpEnd } : undefined,
+    hosts: p.hosts ?? [],
     owner: { stack: p.stack, cluster: p.cluster },
   };
 }
@@ -293,9 +322,9 @@ function toNetworkSpec(p: Props): NetworkSpec {
  * configuration once; a new node is the honest update).
  */
 export const domain = versioned("kairos-libvirt:Domain", {
-  async check(_olds: Props, news: Props) {
+  async check(olds: Props, news: Props) {
     const failures: CheckFailure[] = [];
-    const inputs = commonCheck({ domainType: "auto", firmware: "bios", waitForAddress: true, addressTimeoutSeconds: 300, ...news }, "vm", true, failures);
+    const inputs = commonCheck(olds, { domainType: "auto", firmware: "bios", waitForAddress: true, addressTimeoutSeconds: 300, ...news }, "vm", true, failures);
     if (!isUnknown(inputs.domainType) && !["auto", "kvm", "qemu"].includes(inputs.domainType)) {
       failures.push({ property: "domainType", reason: `domainType: ${JSON.stringify(inputs.domainType)} is not valid; expected one of 'auto', 'kvm', 'qemu'` });
     }
@@ -318,7 +347,7 @@ export const domain = versioned("kairos-libvirt:Domain", {
     const fields = ["uri", "name", "domainType", "firmware", "ovmfLoader", "ovmfVars", "vcpus", "memoryMiB", "pool", "diskVolume", "cidataVolume", "installIsoVolume", "network", "mac"];
     // waitForAddress/addressTimeoutSeconds only steer create: changing them changes nothing live.
     const updates = changed(olds, news, ["waitForAddress", "addressTimeoutSeconds"]);
-    return diffResult(changed(olds, news, fields), updates);
+    return diffResult(news, changed(olds, news, fields), updates);
   },
 
   async create(inputs: Props) {
@@ -335,7 +364,7 @@ export const domain = versioned("kairos-libvirt:Domain", {
       domainType: inputs.domainType, waitForAddress: inputs.waitForAddress !== false, addressTimeoutMs: inputs.addressTimeoutSeconds * 1000,
     });
     return {
-      id: spec.name,
+      id: booted.info.uuid,
       outs: {
         ...inputs, resolvedDomainType: booted.type, ...(booted.fallback ? { domainTypeFallback: booted.fallback } : {}),
         uuid: booted.info.uuid, macAddress: booted.info.mac ?? "", address: booted.address?.address ?? "", addressSource: booted.address?.source ?? "",
@@ -344,8 +373,9 @@ export const domain = versioned("kairos-libvirt:Domain", {
     };
   },
 
+  /** By UUID: a domain of the same name made by someone else is not this one. */
   async read(id: string, props: Props) {
-    const info = await d.readDomain(conn(props), props.name);
+    const info = await d.readDomain(conn(props), props.uuid || props.name);
     return info ? { id, props: { ...props, state: info.state, macAddress: info.mac ?? "" } } : { id: "", props: {} };
   },
 
@@ -353,8 +383,9 @@ export const domain = versioned("kairos-libvirt:Domain", {
     return { outs: { ..._olds, waitForAddress: news.waitForAddress, addressTimeoutSeconds: news.addressTimeoutSeconds } };
   },
 
+  /** Only the domain with this state's UUID: never its successor of the same name. */
   async delete(_id: string, props: Props) {
-    await d.deleteDomain(conn(props), props.name, { serialLogFile: props.serialLogFile ?? d.serialLogPath(props.name) });
+    await d.deleteDomain(conn(props), props.uuid || props.name, { name: props.name, serialLogFile: props.serialLogFile ?? d.serialLogPath(props.name) });
   },
 });
 

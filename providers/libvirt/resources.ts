@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DriverKind, DriverResource } from "../driver-provider";
+import type { DhcpHost } from "../../kairos/libvirt";
 
 const MODULE = "kairos-libvirt";
 
@@ -93,6 +94,8 @@ export interface NetworkArgs extends LibvirtOwnerArgs {
   /** DHCP range. @default - second address to the one before broadcast */
   dhcpStart?: pulumi.Input<string>;
   dhcpEnd?: pulumi.Input<string>;
+  /** DHCP reservations of a created network; changes are applied in place. @default [] */
+  hosts?: pulumi.Input<pulumi.Input<DhcpHost>[]>;
 }
 
 /** A libvirt network: existing, or created (autostart off) and destroyed + undefined on delete. */

@@ -37,17 +37,37 @@ export function virshWithXml(conn: Connection, command: string, xml: string, bef
   });
 }
 
-/** virsh's "no such object" answers (libvirt 9: "failed to get domain 'x'", "… not found: no …"). */
+/**
+ * libvirt's own "no such object" answer (VIR_ERR_NO_NETWORK, _NO_STORAGE_VOL, _NO_STORAGE_POOL,
+ * _NO_DOMAIN: "… not found: no … with matching …"). virsh's generic "failed to get …" line is not
+ * enough: it prints the same for a refused connection or a denied permission.
+ */
 export function isNotFound(e: unknown): boolean {
-  return e instanceof CommandError && !e.notFound && /failed to get (domain|vol|network|pool) '|not found: no (domain|storage vol|network|storage pool) with matching/i.test(e.stderr);
+  return e instanceof CommandError && !e.notFound && /not found: no (domain|storage vol|network|storage pool) with matching/i.test(e.stderr);
 }
 
-/** Runs a virsh query; resolves `undefined` when the object does not exist. */
+/**
+ * virsh's domain lookups print only "failed to get domain 'x'" whatever the cause. Whether the
+ * domain really does not exist is asked of libvirt's listing (which fails loudly when the
+ * connection does): absent from `list --all` by name and by UUID.
+ */
+async function domainListed(conn: Connection, ref: string): Promise<boolean> {
+  const names = (await virsh(conn, ["list", "--all", "--name"])).stdout.split("\n").map((l) => l.trim());
+  const uuids = (await virsh(conn, ["list", "--all", "--uuid"])).stdout.split("\n").map((l) => l.trim());
+  return names.includes(ref) || uuids.includes(ref);
+}
+
+/**
+ * Runs a virsh query on one object; resolves `undefined` only when libvirt says the object does not
+ * exist. Every other failure (connection, permission, a broken object) is thrown, naming the command.
+ */
 export async function virshOrMissing(conn: Connection, args: readonly string[], opts: RunOptions = {}): Promise<RunResult | undefined> {
   try {
     return await virsh(conn, args, opts);
   } catch (e) {
     if (isNotFound(e)) return undefined;
+    const domain = e instanceof CommandError && !e.notFound ? /failed to get domain '([^']+)'/.exec(e.stderr)?.[1] : undefined;
+    if (domain !== undefined && !(await domainListed(conn, domain))) return undefined;
     throw e;
   }
 }

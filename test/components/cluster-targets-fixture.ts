@@ -12,11 +12,11 @@ export class FakeCluster extends pulumi.ComponentResource {
   }
 }
 
-export function context(parent: pulumi.Resource, cluster = "demo"): TargetContext {
+export function context(parent: pulumi.Resource, cluster = "demo", nodeNames: string[] = [`${cluster}-server-0`]): TargetContext {
   return {
     stack: "test", cluster, parent, adminUser: "kairos-admin",
     adminPrivateKey: pulumi.secret(ADMIN_KEY), adminPublicKey: pulumi.output("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL1 admin"),
-    timeouts: { addressSeconds: 300, sshSeconds: 900, readySeconds: 600 },
+    timeouts: { addressSeconds: 300, sshSeconds: 900, readySeconds: 600 }, nodeNames,
   };
 }
 

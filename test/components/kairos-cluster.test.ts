@@ -22,8 +22,11 @@ const SIG = "4dabf18193072939515e22adb298388d";
 const plain = (v: any): any => (v && typeof v === "object" && SIG in v ? v.value : v);
 /** Same node name, same lease: a re-run of a program sees the addresses it saw before. */
 const leases = new Map<string, string>();
-const leaseFor = (node: string) => {
-  if (!leases.has(node)) leases.set(node, `10.9.0.${10 + leases.size}`);
+/** A created network's reservations: the address dnsmasq hands each fixed MAC. */
+const reserved = new Map<string, string>();
+const leaseFor = (node: string, mac?: string) => {
+  if (mac && reserved.has(mac)) return reserved.get(mac)!;
+  if (!leases.has(node)) leases.set(node, `10.9.1.${10 + leases.size}`);
   return leases.get(node)!;
 };
 
@@ -32,6 +35,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     case T("kairos-secrets", "ClusterSecrets"):
       return { ...inputs, ...FAKE_SECRETS };
     case T("kairos-libvirt", "Network"):
+      for (const h of inputs.hosts ?? []) reserved.set(h.mac, h.ip);
       return { ...inputs, name: inputs.name ?? `net-${inputs.cluster}`, bridge: "virbr9", owned: inputs.mode !== "existing" };
     case T("kairos-libvirt", "BaseImageVolume"):
       return { ...inputs, name: `base-${inputs.cluster}`, sha256: "ab".repeat(32), format: "raw", path: "/pool/base", capacityBytes: 1 << 30 };
@@ -42,7 +46,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
       return { ...inputs, name: `${inputs.node}-cidata-${sha.slice(0, 8)}`, path: `/pool/${inputs.node}-cidata`, userDataSha256: sha };
     }
     case T("kairos-libvirt", "Domain"):
-      return { ...inputs, name: `test-${inputs.node}`, resolvedDomainType: "qemu", uuid: `uuid-${name}`, macAddress: "52:54:00:00:00:01", address: leaseFor(inputs.node), addressSource: "lease", serialLogFile: `/var/log/${name}.log` };
+      return { ...inputs, name: `test-${inputs.node}`, resolvedDomainType: "qemu", uuid: `uuid-${name}`, macAddress: "52:54:00:00:00:01", address: leaseFor(inputs.node, inputs.mac), addressSource: "lease", serialLogFile: `/var/log/${name}.log` };
     case T("kairos-readiness", "ClusterReady"): {
       const host = inputs.endpoint || "10.9.0.99";
       return { ...inputs, kubeconfig: `apiVersion: v1\nclusters:\n- cluster:\n    server: https://${host}:6443\n`, apiEndpoint: `https://${host}:6443`, hostKeys: {}, readyNodes: inputs.nodes.map((n: any) => n.name) };
@@ -137,6 +141,22 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     expect(ready.mode).toBe("explicit");
     expect(ready.nodes.map((n: any) => n.name)).toEqual(out.nodes.map((n) => n.name));
     expect(ready.nodes[0].consoleLogFile).toBe("/var/log/ha-server-0.log");
+  });
+
+  it("a network the cluster creates reserves every node's address for its fixed MAC: joining nodes know the first server's address up front", async () => {
+    const c = new KairosCluster("fx", { image: IMAGE, target: LIBVIRT, servers: 1, agents: 2 });
+    const out = await settle(c);
+    const net = of("fx", T("kairos-libvirt", "Network"))[0].inputs;
+    expect(net.hosts).toEqual(["fx-server-0", "fx-agent-0", "fx-agent-1"].map((name, i) => ({
+      name, mac: expect.stringMatching(/^52:54:00(:[0-9a-f]{2}){3}$/), ip: `10.9.0.${10 + i}`,
+    })));
+    const domains = of("fx", T("kairos-libvirt", "Domain"));
+    for (const d of domains) expect(d.inputs.mac).toBe(net.hosts.find((h: any) => h.name === d.inputs.node).mac);
+    // The MAC comes from cluster and node name only: the same in another stack.
+    expect(new Set(net.hosts.map((h: any) => h.mac)).size).toBe(3);
+    expect(out.cloudConfigs["fx-agent-0"]).toContain("https://10.9.0.10:6443");
+    expect(out.nodes.map((n) => n.address)).toEqual(["10.9.0.10", "10.9.0.11", "10.9.0.12"]);
+    expect(of("fx", T("kairos-readiness", "ClusterReady"))[0].inputs.endpoint).toBe("10.9.0.10");
   });
 
   it("p2p with 5 nodes: every node gets the same p2p block, nobody waits for an endpoint, readiness in p2p mode", async () => {
@@ -272,6 +292,7 @@ describe("KairosCluster bad input (L1)", () => {
     ["target kind", { target: { kind: "vsphere" } as never }, 'target.kind: "vsphere" is not valid; expected "libvirt", "ssh" or "media"'],
     ["memory", { target: { ...LIBVIRT, memoryMiB: 0 } }, "target.memoryMiB: 0 is not valid; expected a whole number of MiB from 128 to 4194304"],
     ["cidr", { target: { ...LIBVIRT, network: { kind: "create", mode: "isolated", cidr: "10.9.0.0" } } }, 'target.network.cidr: "10.9.0.0" is not valid; expected an IPv4 subnet from /8 to /29, e.g. "10.77.0.0/24"'],
+    ["cidr too small for the nodes", { agents: 6, target: { ...LIBVIRT, network: { kind: "create", mode: "isolated", cidr: "10.9.0.0/28" } } }, 'target.network.cidr: "10.9.0.0/28" is not valid; expected a subnet with a reserved address for each of the 7 nodes (from .10 up; this one has room for 5): a larger subnet, e.g. a /24 for up to 245'],
     ["network mode", { target: { ...LIBVIRT, network: { kind: "create", mode: "bridge" as never, cidr: "10.9.0.0/24" } } }, 'target.network.mode: "bridge" is not valid; expected "nat" or "isolated"'],
     ["timeout", { timeouts: { sshSeconds: 0 } }, "timeouts.sshSeconds: 0 is not valid; expected a number of seconds from 1 to 86400"],
     ["admin user", { adminUser: "root" }, 'adminUser: "root" is not valid; expected a Linux user name other than "root" and "kairos"'],

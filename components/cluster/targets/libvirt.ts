@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ValidationIssue } from "../../../kairos/cloudconfig/model";
 import { BaseImageVolume, CidataVolume, Domain, Network, NodeDisk } from "../../../providers/libvirt";
+import { nodeAddress, nodeCapacity, nodeMac } from "../../../kairos/libvirt";
 import type { NodeTarget, ResolvedImage, TargetContext, TargetNode, TargetNodeSpec } from "./types";
 
 /** A libvirt network to use as is, or one the cluster creates and deletes. */
@@ -52,7 +53,7 @@ const known = (v: unknown) => v !== undefined && !pulumi.Output.isInstance(v) &&
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** Every problem in the known values of `target` (field paths `target.*`). */
-export function validateLibvirtTarget(t: LibvirtTargetArgs): ValidationIssue[] {
+export function validateLibvirtTarget(t: LibvirtTargetArgs, nodes?: number): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const int = (path: string, v: unknown, min: number, max: number, unit: string) => {
     if (known(v) && !(typeof v === "number" && Number.isInteger(v) && v >= min && v <= max)) {
@@ -81,6 +82,11 @@ export function validateLibvirtTarget(t: LibvirtTargetArgs): ValidationIssue[] {
       const m = typeof n.cidr === "string" ? CIDR.exec(n.cidr) : null;
       if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) < 8 || Number(m[5]) > 29) {
         issues.push({ path: "target.network.cidr", value: show(n.cidr), expected: 'an IPv4 subnet from /8 to /29, e.g. "10.77.0.0/24"' });
+      } else if (nodes !== undefined && nodes > nodeCapacity(n.cidr as string)) {
+        issues.push({
+          path: "target.network.cidr", value: show(n.cidr),
+          expected: `a subnet with a reserved address for each of the ${nodes} nodes (from .10 up; this one has room for ${nodeCapacity(n.cidr as string)}): a larger subnet, e.g. a /24 for up to 245`,
+        });
       }
     }
   }
@@ -98,9 +104,16 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
       ? { kind: "url" as const, url, ...(checksumUrl ? { checksumUrl } : { sha256: sha256 ?? "" }) }
       : { kind: "file" as const, path: path ?? "" });
   const base = new BaseImageVolume(`${ctx.cluster}-base`, { ...owner, pool, source }, { parent });
+  // On a network the cluster owns, every node has a fixed MAC and a reserved address (by its
+  // position in the plan): a replaced node comes back at the same address, so the address other
+  // nodes join (the first server's) is known before anything boots, and never changes.
+  const fixed = new Map(ctx.nodeNames.map((name, ordinal) => [name, {
+    mac: nodeMac(ctx.cluster, name), ip: net.kind === "create" ? nodeAddress(net.cidr, ordinal) : undefined,
+  }]));
+  const hosts = net.kind === "create" ? ctx.nodeNames.map((name) => ({ mac: fixed.get(name)!.mac, ip: fixed.get(name)!.ip!, name })) : [];
   const network = new Network(
     `${ctx.cluster}-network`,
-    net.kind === "existing" ? { ...owner, mode: "existing", name: net.name } : { ...owner, mode: net.mode, cidr: net.cidr },
+    net.kind === "existing" ? { ...owner, mode: "existing", name: net.name } : { ...owner, mode: net.mode, cidr: net.cidr, hosts },
     { parent },
   );
   const isIso = image.kind.apply((k) => k === "iso");
@@ -110,7 +123,8 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
     bootMode: image.kind.apply((k) => (k === "iso" ? "iso" : "disk")),
     installDevice: undefined, // iso: "auto" picks the only (empty) disk; the cidata and ISO cdroms are not disks
     connects: true,
-    staticAddress: () => undefined, // DHCP: known once the first server's domain has its lease
+    // A created network reserves each node's address; on an existing one it is known once leased.
+    staticAddress: (name) => fixed.get(name)?.ip,
     createNode(spec: TargetNodeSpec, opts: { dependsOn: pulumi.Resource[] }): TargetNode {
       const nodeOpts = { parent, dependsOn: opts.dependsOn };
       const disk = new NodeDisk(`${spec.name}-disk`, {
@@ -130,6 +144,7 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
         cidataVolume: cidata.name,
         installIsoVolume: pulumi.all([isIso, base.name]).apply(([iso, b]) => (iso ? b : undefined)) as pulumi.Output<string>,
         network: network.name,
+        mac: fixed.get(spec.name)!.mac,
         waitForAddress: true,
         addressTimeoutSeconds: ctx.timeouts.addressSeconds,
       }, { parent, dependsOn: [...opts.dependsOn, disk, cidata] });

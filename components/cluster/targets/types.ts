@@ -45,6 +45,8 @@ export interface TargetContext {
   /** Public key matching `adminPrivateKey`. */
   adminPublicKey: pulumi.Output<string>;
   timeouts: ResolvedTimeouts;
+  /** Every node name of the plan, servers first: a node's position here is its ordinal (fixed addresses). */
+  nodeNames: readonly string[];
 }
 
 /**

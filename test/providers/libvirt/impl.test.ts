@@ -7,13 +7,33 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const owner = { uri: "qemu:///system", stack: "dev", cluster: "c1" };
 
 describe("check", () => {
-  test("physical names come from stack, cluster, node and kind; the cidata name carries the user-data digest", async () => {
+  test("a new resource's name is its owner parts plus a random suffix; the cidata name carries the user-data digest", async () => {
     const disk = await nodeDisk.check({}, { ...owner, node: "cp1", pool: "p", sizeGiB: 8 });
     expect(disk.failures).toEqual([]);
-    expect(disk.inputs.name).toBe(physicalName(["dev", "c1", "cp1", "disk"]));
+    expect(disk.inputs.name).toMatch(new RegExp(`^${physicalName(["dev", "c1", "cp1", "disk"])}-[0-9a-f]{4}$`));
+    expect(disk.inputs.autoNamed).toBe(true);
     const ud = "#cloud-config\nhostname: cp1\n";
     const c = await cidata.check({}, { ...owner, node: "cp1", pool: "p", userData: ud });
-    expect(c.inputs.name).toBe(physicalName(["dev", "c1", "cp1", `cidata-${userDataDigest(ud).slice(0, 12)}`]));
+    expect(c.inputs.name).toMatch(new RegExp(`^${physicalName(["dev", "c1", "cp1", `cidata-${userDataDigest(ud).slice(0, 12)}`])}-[0-9a-f]{4}$`));
+  });
+
+  test("a name is chosen once: later checks keep it (a stack rename renames nothing); a replacement's check without old inputs gets a fresh one", async () => {
+    const first = (await domain.check({}, { ...owner, node: "n", vcpus: 1, memoryMiB: 256, pool: "p", diskVolume: "d", network: "n" })).inputs;
+    const renamedStack = (await domain.check(first, { ...owner, stack: "prod", node: "n", vcpus: 1, memoryMiB: 256, pool: "p", diskVolume: "d", network: "n" })).inputs;
+    expect(renamedStack.name).toBe(first.name);
+    const fresh = (await domain.check({}, { ...owner, node: "n", vcpus: 1, memoryMiB: 512, pool: "p", diskVolume: "d", network: "n" })).inputs;
+    expect(fresh.name).not.toBe(first.name);
+    // State written before 0.2 has no autoNamed flag: its name is kept too.
+    const legacy = { ...first, name: physicalName(["dev", "c1", "n", "vm"]), autoNamed: undefined };
+    expect((await domain.check(legacy, { ...owner, node: "n", vcpus: 1, memoryMiB: 256, pool: "p", diskVolume: "d", network: "n" })).inputs.name).toBe(legacy.name);
+  });
+
+  test("a user's name is kept as given, and replacing such a resource deletes the old one first", async () => {
+    const given = (await nodeDisk.check({}, { ...owner, node: "cp1", pool: "p", sizeGiB: 8, name: "my-disk" })).inputs;
+    expect(given).toMatchObject({ name: "my-disk", autoNamed: false });
+    expect(await nodeDisk.diff("p/my-disk", stamp(given), { ...given, sizeGiB: 9 })).toEqual({ changes: true, replaces: ["sizeGiB"], deleteBeforeReplace: true });
+    const auto = (await nodeDisk.check({}, { ...owner, node: "cp1", pool: "p", sizeGiB: 8 })).inputs;
+    expect((await nodeDisk.diff("p/x", stamp(auto), { ...auto, sizeGiB: 9 })).deleteBeforeReplace).toBe(false);
   });
 
   test("unknown values are left for later instead of failing the preview", async () => {

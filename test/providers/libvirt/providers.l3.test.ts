@@ -93,7 +93,9 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
 
   test("Network: created isolated, read back, a changed cidr replaces it", async () => {
     ctx.net = await checkAndCreate("Network", captured.Network.inputs);
-    expect(ctx.net.id).toMatch(/^l3-kt.*-net-[0-9a-f]{8}$/);
+    expect(ctx.net.props.name).toMatch(/^l3-kt.*-net-[0-9a-f]{8}-[0-9a-f]{4}$/);
+    expect(ctx.net.id).toMatch(/^[0-9a-f-]{36}$/); // the libvirt UUID
+    expect(ctx.net.props.uuid).toBe(ctx.net.id);
     expect((await readNetwork(LOCAL, ctx.net.id))?.active).toBe(true);
     const read = await host!.read(T("Network"), ctx.net.id, ctx.net.props);
     expect(read.id).toBe(ctx.net.id);
@@ -103,7 +105,7 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
 
   test("Network in existing mode: checked, reported not owned, and never deleted", async () => {
     const { cidr: _cidr, ...rest } = captured.Network.inputs; // keeps __provider, the code the host loads
-    const inputs = { ...rest, mode: "existing", name: ctx.net.id };
+    const inputs = { ...rest, mode: "existing", name: ctx.net.props.name };
     const checked = await host!.check(T("Network"), {}, inputs);
     expect(checked.failures).toEqual([]);
     const r = await host!.create(T("Network"), checked.inputs);
@@ -134,7 +136,7 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
 
   test("CidataVolume: content-addressed name, digest output, no user-data in outputs or host logs", async () => {
     ctx.cidata = await checkAndCreate("CidataVolume", captured.CidataVolume.inputs);
-    expect(ctx.cidata.props.name).toMatch(/-cidata-[0-9a-f]{12}-[0-9a-f]{8}$/);
+    expect(ctx.cidata.props.name).toMatch(/-cidata-[0-9a-f]{12}-[0-9a-f]{8}-[0-9a-f]{4}$/);
     expect(ctx.cidata.props.userData).toBeUndefined();
     expect(allStrings(ctx.cidata.props).join("\n")).not.toContain("l3-Secret-Passw0rd");
     const diff = await host!.diff(T("CidataVolume"), ctx.cidata.id, ctx.cidata.props, { ...ctx.cidata.inputs, userData: USER_DATA + "# changed\n" });
@@ -147,8 +149,10 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
 
   test("Domain: boots the stand-in guest, waits for its address, and reads gone after removal by hand", async () => {
     ctx.vm = await checkAndCreate("Domain", {
-      ...captured.Domain.inputs, diskVolume: ctx.disk.props.name, cidataVolume: ctx.cidata.props.name, network: ctx.net.id,
+      ...captured.Domain.inputs, diskVolume: ctx.disk.props.name, cidataVolume: ctx.cidata.props.name, network: ctx.net.props.name,
     });
+    expect(ctx.vm.id).toMatch(/^[0-9a-f-]{36}$/); // the libvirt UUID
+    expect(ctx.vm.props.uuid).toBe(ctx.vm.id);
     expect(ctx.vm.props.resolvedDomainType).toBe("qemu");
     expect(ctx.vm.props.addressSource).toBe("lease");
     expect(String(ctx.vm.props.address)).toMatch(new RegExp(`^10\\.214\\.${octet}\\.\\d+$`));
@@ -171,9 +175,9 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     const err = await host!.create(T("Domain"), inputs).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     const msg = (err as Error).message;
-    expect(msg).toContain(`timed out waiting for an IPv4 address for domain '${ctx.vm.id}' on qemu:///system (tried virsh domifaddr --source lease, --source agent, --source arp)`);
-    expect(msg).toContain(`last 40 lines of the serial console (/var/log/libvirt/qemu/${ctx.vm.id}-serial.log):`);
-    expect(await readDomain(LOCAL, ctx.vm.id)).toBeUndefined();
+    expect(msg).toContain(`timed out waiting for an IPv4 address for domain '${ctx.vm.props.name}' on qemu:///system (tried virsh domifaddr --source lease, --source agent, --source arp)`);
+    expect(msg).toContain(`last 40 lines of the serial console (/var/log/libvirt/qemu/${ctx.vm.props.name}-serial.log):`);
+    expect(await readDomain(LOCAL, String(ctx.vm.props.name))).toBeUndefined();
     expect(fs.existsSync(String(ctx.vm.props.serialLogFile))).toBe(false);
   }, 60_000);
 
@@ -184,7 +188,7 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
       await host!.delete(r.type, r.id, r.props); // already gone = success
     }
     created.length = 0;
-    expect(await readDomain(LOCAL, ctx.vm.id)).toBeUndefined();
+    expect(await readDomain(LOCAL, String(ctx.vm.props.name))).toBeUndefined();
     expect(fs.existsSync(String(ctx.vm.props.serialLogFile))).toBe(false);
     for (const k of ["base", "disk", "cidata"]) expect(await readVolume(LOCAL, pool.name, String(ctx[k].props.name))).toBeUndefined();
     expect(await readNetwork(LOCAL, ctx.net.id)).toBeUndefined();

@@ -10,7 +10,7 @@ import {
 } from "../../../kairos/libvirt";
 import {
   checkConnection, checkOvmf, checkPool, checkQemuImg, checkReadable, createCidataVolume, createDomain, createNodeDisk, deleteDomain, deleteNetwork,
-  deleteVolume, detectDomainType, downloadVolume, importBaseImage, qemuImgInfo, readDomain, readNetwork, readVolume, sha256File,
+  deleteVolume, detectDomainType, downloadVolume, updateDhcpHosts, createNetwork, importBaseImage, qemuImgInfo, readDomain, readNetwork, readVolume, sha256File,
 } from "../../../providers/libvirt/driver";
 import { LOCAL, TestPool, createTestNetwork, createTestPool, ensureLibvirtd, leftovers, runId } from "./env";
 import { readIso, tmpEntries } from "./tools";
@@ -202,16 +202,52 @@ describe("cidata volumes", () => {
   });
 });
 
+describe("absence is what libvirt says, nothing else", () => {
+  const broken = { uri: "qemu+ssh://root@127.0.0.1:1/system?no_verify=1" }; // nothing listens on port 1
+
+  test("a domain, network or volume that does not exist reads as undefined, by name or UUID", async () => {
+    expect(await readDomain(LOCAL, `${id}-no-such-domain`)).toBeUndefined();
+    expect(await readDomain(LOCAL, "00000000-0000-4000-8000-000000000001")).toBeUndefined();
+    expect(await readNetwork(LOCAL, `${id}-no-such-net`)).toBeUndefined();
+    expect(await readVolume(LOCAL, pool.name, `${id}-no-such-vol`)).toBeUndefined();
+    await expect(deleteDomain(LOCAL, "00000000-0000-4000-8000-000000000001")).resolves.toBeUndefined();
+  });
+
+  test("a connection that fails is an error naming the URI, never 'not found' (refresh would drop live objects)", async () => {
+    for (const attempt of [() => readDomain(broken, "x"), () => readNetwork(broken, "x"), () => readVolume(broken, "p", "x"), () => deleteDomain(broken, "x")]) {
+      await expect(attempt()).rejects.toThrow(/virsh -q -c 'qemu\+ssh:\/\/root@127\.0\.0\.1:1\/system\?no_verify=1'[\s\S]*failed to connect to the hypervisor/);
+    }
+  }, 60_000);
+});
+
 describe("networks", () => {
   test("an isolated network is created active with its derived bridge and no autostart, and deleted idempotently", async () => {
     const net = await createTestNetwork(LOCAL, `${id}-net`);
     const n = await readNetwork(LOCAL, net.name);
-    expect(n).toEqual({ name: net.name, active: true, bridge: bridgeNameFor(net.name), autostart: false, persistent: true });
+    expect(n).toEqual({ name: net.name, uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), active: true, bridge: bridgeNameFor(net.name), autostart: false, persistent: true });
+    expect(await readNetwork(LOCAL, n!.uuid)).toEqual(n); // by UUID too
     const xml = (await run(["virsh", "-c", LOCAL.uri, "net-dumpxml", net.name])).stdout;
     expect(xml).not.toContain("<forward");
     await net.remove();
     expect(await readNetwork(LOCAL, net.name)).toBeUndefined();
     await expect(deleteNetwork(LOCAL, net.name)).resolves.toBeUndefined();
+  });
+
+  test("DHCP reservations are created with the network and changed in place, running and persistent", async () => {
+    const name = `${id}-resv`;
+    const cidr = `10.213.${1 + (Number(process.hrtime.bigint() % 250n))}.0/24`;
+    const prefix = cidr.replace(/0\/24$/, "");
+    const host = (n: number) => ({ mac: `52:54:00:aa:bb:${n.toString(16).padStart(2, "0")}`, ip: `${prefix}${10 + n}`, name: `node-${n}` });
+    await createNetwork(LOCAL, { name, mode: "isolated", cidr, hosts: [host(0), host(1)], owner: { stack: "test", cluster: id } });
+    try {
+      const hostsIn = async (flags: string[]) => [...(await run(["virsh", "-c", LOCAL.uri, "net-dumpxml", name, ...flags])).stdout.matchAll(/<host mac='([^']+)' name='([^']+)' ip='([^']+)'\/>/g)].map((m) => m[2]);
+      expect(await hostsIn([])).toEqual(["node-0", "node-1"]);
+      await updateDhcpHosts(LOCAL, name, { add: [host(2)], remove: [host(0)] });
+      expect(await hostsIn([])).toEqual(["node-1", "node-2"]); // running
+      expect(await hostsIn(["--inactive"])).toEqual(["node-1", "node-2"]); // persistent
+    } finally {
+      await deleteNetwork(LOCAL, name);
+    }
   });
 });
 
