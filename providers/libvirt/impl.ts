@@ -347,7 +347,9 @@ export const domain = versioned("kairos-libvirt:Domain", {
     const fields = ["uri", "name", "domainType", "firmware", "ovmfLoader", "ovmfVars", "vcpus", "memoryMiB", "pool", "diskVolume", "cidataVolume", "installIsoVolume", "network", "mac"];
     // waitForAddress/addressTimeoutSeconds only steer create: changing them changes nothing live.
     const updates = changed(olds, news, ["waitForAddress", "addressTimeoutSeconds"]);
-    return diffResult(news, changed(olds, news, fields), updates);
+    const r = diffResult(news, changed(olds, news, fields), updates);
+    // A fixed MAC cannot be on the network twice: the old VM goes before its replacement starts.
+    return { ...r, deleteBeforeReplace: r.deleteBeforeReplace || (r.replaces.length > 0 && !!news.mac) };
   },
 
   async create(inputs: Props) {

@@ -82,5 +82,7 @@ describe("diff", () => {
     const olds = stamp({ ...owner, node: "n", name: "vm", vcpus: 1, memoryMiB: 256, waitForAddress: true, addressTimeoutSeconds: 300 });
     expect(await domain.diff("vm", olds, { ...olds, addressTimeoutSeconds: 60 })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect((await domain.diff("vm", olds, { ...olds, vcpus: 2 })).replaces).toEqual(["vcpus"]);
+    // A fixed MAC cannot be on the network twice: replace deletes the old VM first.
+    expect(await domain.diff("vm", olds, { ...olds, vcpus: 2, mac: "52:54:00:00:00:01", autoNamed: true })).toMatchObject({ deleteBeforeReplace: true });
   });
 });
