@@ -59,8 +59,6 @@ describe("KairosCluster end to end on libvirt with stand-in guests (L3+)", () =>
         },
         servers: 1,
         agents: 2,
-        // Read only by the stand-in's k3s stub: the names it reports Ready besides its own.
-        extraConfig: { "x-standin-nodes": names.join(",") },
         timeouts: { addressSeconds: 180, sshSeconds: 180, readySeconds: 120 },
       });
     }, { env: { HOME: scratch.dir, TMPDIR: scratch.dir }, callTimeoutMs: 420_000, timeoutMs: 1_200_000, settleMs: 3000 });
