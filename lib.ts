@@ -13,7 +13,7 @@
 export { KairosCluster, KairosClusterArgsError } from "./components/kairos-cluster";
 export type {
   KairosClusterArgs, ClusterNodeInfo, ClusterImageArgs, ClusterTargetArgs, ClusterK3sArgs, ClusterP2pArgs, ClusterSecretsOptions,
-  ClusterTimeoutsArgs, LibvirtTargetArgs, LibvirtNetworkArgs, SshTargetArgs, SshTargetHost, MediaTargetArgs,
+  ClusterTimeoutsArgs, ClusterRolloutArgs, LibvirtTargetArgs, LibvirtNetworkArgs, SshTargetArgs, SshTargetHost, MediaTargetArgs,
 } from "./components/kairos-cluster";
 
 /** The root of a cluster's secrets (edgevpn token, k3s token, admin SSH key), generated once. */

@@ -11,7 +11,7 @@ import { createCluster, type ClusterNodeInfo } from "./cluster/create";
 import type { KairosClusterArgs } from "./cluster/args";
 
 export type {
-  KairosClusterArgs, ClusterImageArgs, ClusterTargetArgs, ClusterK3sArgs, ClusterP2pArgs, ClusterSecretsOptions, ClusterTimeoutsArgs,
+  KairosClusterArgs, ClusterImageArgs, ClusterTargetArgs, ClusterK3sArgs, ClusterP2pArgs, ClusterSecretsOptions, ClusterTimeoutsArgs, ClusterRolloutArgs,
   LibvirtTargetArgs, LibvirtNetworkArgs, SshTargetArgs, SshTargetHost, MediaTargetArgs,
 } from "./cluster/args";
 export { KairosClusterArgsError } from "./cluster/args";

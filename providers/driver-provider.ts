@@ -28,7 +28,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** Provider families: each is `providers/<family>/impl.ts`, exported as `pulumi-kairos/drivers/<family>`. */
-export type DriverFamily = "libvirt" | "secrets" | "readiness" | "baremetal" | "media" | "image";
+export type DriverFamily = "libvirt" | "secrets" | "readiness" | "baremetal" | "media" | "image" | "lifecycle";
 
 /** The methods every driver kind implements (plain values in, plain values out; no Pulumi import). */
 export interface DriverOps {

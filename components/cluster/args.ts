@@ -91,6 +91,16 @@ export interface ClusterSecretsOptions {
   sshPrivateKey?: pulumi.Input<string>;
 }
 
+/** How changes that restart nodes go through the cluster (config, hardware settings). */
+export interface ClusterRolloutArgs {
+  /** Agents restarted at the same time (servers always go one at a time). @default 1 */
+  maxUnavailable?: number;
+  /** Bound of `kubectl drain` per node, in seconds. @default 300 */
+  drainTimeoutSeconds?: number;
+  /** `kubectl drain --force`: also delete pods no controller would recreate. @default false */
+  forceDrain?: boolean;
+}
+
 /** Bounds of the waits in `pulumi up`, in seconds. */
 export interface ClusterTimeoutsArgs {
   /** Wait for each VM's address, in seconds. @default 300 */
@@ -138,6 +148,18 @@ export interface KairosClusterArgs {
   allowOverride?: string[];
   /** Secrets: generated once and kept in state unless supplied or rotated. */
   secrets?: ClusterSecretsOptions;
+  /**
+   * How a changed cloud-config reaches running nodes (Talos' apply modes are the model):
+   * `reboot`: written to the node's /oem over SSH, then the node is drained and rebooted, one node
+   * at a time (Kairos reads /oem at every boot; a reboot is how any config change takes effect).
+   * `staged`: written to /oem only; it takes effect at the node's next reboot (see `pendingReboot`
+   * in the node's NodeConfig). `reinstall`: the node is rebuilt from a fresh disk (all changed
+   * nodes at once). Kairos reads cidata only once, so a new cidata volume alone would change nothing.
+   * @default "reboot"
+   */
+  configChange?: "reboot" | "staged" | "reinstall";
+  /** Rolling of node restarts. */
+  rollout?: ClusterRolloutArgs;
   timeouts?: ClusterTimeoutsArgs;
 }
 
@@ -236,6 +258,15 @@ export function validateClusterArgs(cluster: string, a: KairosClusterArgs): Vali
   } else if (t.kind === "media") {
     issues.push(...validateMediaTarget(a.target as MediaTargetArgs, { servers: a.servers ?? 1, agents: a.agents ?? 0, mode: a.p2p ? "p2p" : "explicit", vip: vipGiven(a) }));
   } else issues.push({ path: "target.kind", value: show(t.kind), expected: '"libvirt", "ssh" or "media"' });
+  if (a.configChange !== undefined && !["reboot", "staged", "reinstall"].includes(a.configChange)) {
+    issues.push({ path: "configChange", value: show(a.configChange), expected: '"reboot", "staged" or "reinstall"' });
+  }
+  const r = a.rollout ?? {};
+  if (r.maxUnavailable !== undefined && !(Number.isInteger(r.maxUnavailable) && r.maxUnavailable >= 1)) issues.push({ path: "rollout.maxUnavailable", value: show(r.maxUnavailable), expected: "a whole number >= 1" });
+  if (r.drainTimeoutSeconds !== undefined && !(Number.isInteger(r.drainTimeoutSeconds) && r.drainTimeoutSeconds >= 1 && r.drainTimeoutSeconds <= 86_400)) {
+    issues.push({ path: "rollout.drainTimeoutSeconds", value: show(r.drainTimeoutSeconds), expected: "a whole number of seconds from 1 to 86400" });
+  }
+  if (r.forceDrain !== undefined && typeof r.forceDrain !== "boolean") issues.push({ path: "rollout.forceDrain", value: show(r.forceDrain), expected: "true or false" });
   for (const f of ["addressSeconds", "sshSeconds", "readySeconds"] as const) {
     const v = a.timeouts?.[f];
     if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 1 && v <= 86_400)) issues.push({ path: `timeouts.${f}`, value: show(v), expected: "a number of seconds from 1 to 86400" });

@@ -7,8 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { mergeCloudConfig, type CloudConfig, type User, type ValidationIssue } from "../../kairos/cloudconfig";
 import { buildNodeConfigs, configDigest, DEFAULT_ADMIN_USER, type BootMode } from "../../kairos/cluster-config";
-import { fillEndpoint, nodeName, nodesAwaitingEndpoint, planRoles, type NodePlan, type NodeRole } from "../../kairos/roles";
+import { fillEndpoint, nodeName, nodesAwaitingEndpoint, planRoles, rolloutPredecessors, type NodePlan, type NodeRole } from "../../kairos/roles";
 import { ClusterReady } from "../../providers/readiness";
+import { NodeConfig } from "../../providers/lifecycle";
 import { ClusterSecrets } from "../cluster-secrets";
 import {
   clusterSpecOf, KairosClusterArgsError, knownNow, nodeExtraConfigIssues, resolvedK3sIssues, resolveTimeouts, validateClusterArgs, validateImage, validateInputArgs, vipGiven,
@@ -38,6 +39,12 @@ export interface ClusterParts {
   sshPublicKey: pulumi.Output<string>;
   cloudConfigs: pulumi.Output<Record<string, string>>;
   kubernetesProvider: k8s.Provider | undefined;
+}
+
+/** One node's rendered config, and the digest of its k3s settings (their change re-runs Kairos' k3s bootstrap). */
+interface RenderedNode {
+  text: string;
+  k3sDigest: string;
 }
 
 interface Skeleton {
@@ -99,6 +106,49 @@ function createTarget(a: KairosClusterArgs, image: ResolvedImage, ctx: TargetCon
   }
 }
 
+/**
+ * One NodeConfig per node: the config and hardware settings as applied to the running node. A
+ * change is applied in place (drain, /oem, restart, Ready, uncordon), and the resources are
+ * chained in rollout order (servers first, one at a time; then agents, maxUnavailable at a time),
+ * so the engine rolls it and stops at the first failure.
+ */
+function createNodeConfigs(
+  name: string, parent: pulumi.ComponentResource, a: KairosClusterArgs, nodes: Skeleton[], created: Record<string, TargetNode>,
+  texts: Record<string, pulumi.Output<string>>, k3sDigests: Record<string, pulumi.Output<string>>, ready: pulumi.Resource,
+  access: { adminUser: string; privateKey: pulumi.Output<string>; timeouts: { sshSeconds: number; readySeconds: number } },
+): NodeConfig[] {
+  const p2p = a.p2p !== undefined;
+  const servers = nodes.filter((n) => p2p || n.group === "server").map((n) => created[n.name]);
+  const serverAccess = pulumi.all(servers.map((s) => pulumi.all([s.address, s.sshPort]).apply(([address, port]) =>
+    ({ name: s.name, address: address ?? "", ...(port && port !== 22 ? { port } : {}) }))));
+  const order = rolloutPredecessors(nodes.map((n) => ({ name: n.name, group: p2p || n.group === "server" ? "server" as const : "agent" as const })), a.rollout?.maxUnavailable ?? 1);
+  const made = new Map<string, NodeConfig>();
+  const mode = a.configChange === "staged" ? "staged" : "reboot";
+  for (const n of nodes) {
+    const t = created[n.name];
+    const before = order.get(n.name);
+    made.set(n.name, new NodeConfig(`${n.name}-config`, {
+      node: n.name,
+      address: t.address.apply((x) => x ?? ""),
+      port: t.sshPort?.apply((x) => x ?? 22),
+      adminUser: access.adminUser,
+      privateKey: access.privateKey,
+      cloudConfig: texts[n.name],
+      configDigest: pulumi.unsecret(texts[n.name].apply(configDigest)),
+      // configChange "reinstall" rebuilds the node instead: its NodeConfig only follows.
+      k3sDigest: k3sDigests[n.name],
+      ...(t.restartDigest ? { restartDigest: t.restartDigest } : {}),
+      servers: serverAccess,
+      mode: a.configChange === "reinstall" ? "reinstall" : mode,
+      drain: { timeoutSeconds: a.rollout?.drainTimeoutSeconds ?? 300, force: a.rollout?.forceDrain ?? false },
+      readySeconds: access.timeouts.sshSeconds + access.timeouts.readySeconds,
+      ...(t.libvirt ? { libvirt: t.libvirt } : {}),
+      ...(t.consoleLogFile ? { consoleLogFile: t.consoleLogFile.apply((f) => f ?? "") } : {}),
+    }, { parent, dependsOn: [ready, ...t.ready, ...(before ? [made.get(before)!] : [])] }));
+  }
+  return [...made.values()];
+}
+
 /** @internal */
 export function createCluster(name: string, parent: pulumi.ComponentResource, a: KairosClusterArgs): ClusterParts {
   const cluster = a.clusterName ?? name;
@@ -147,30 +197,36 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
 
   // Every node of a plan is rendered in one apply: an Output holding the whole plan must not be
   // unwrapped once per node (pulumi.all walks every value it is given; bench: plan).
-  const renderAll = (plans: pulumi.Output<NodePlan[]>, names: readonly string[]): pulumi.Output<Record<string, string>> =>
+  const renderAll = (plans: pulumi.Output<NodePlan[]>, names: readonly string[]): pulumi.Output<Record<string, RenderedNode>> =>
     pulumi.secret(pulumi.all([plans, secrets.sshPublicKey, pulumi.output(target.bootMode), resolved]).apply(([ps, pub, bootMode, r]) => {
       const byName = new Map(ps.map((p) => [p.name, p]));
       return Object.fromEntries(names.map((node) => {
         const extra = r.nodeExtraConfig?.[node] ? mergeCloudConfig(r.extraConfig ?? {}, r.nodeExtraConfig[node]) : r.extraConfig;
-        return [node, buildNodeConfigs({
+        const built = buildNodeConfigs({
           plan: [byName.get(node)!], adminUser, sshAuthorizedKeys: [pub, ...(r.sshAuthorizedKeys ?? [])], users: r.users,
           bootMode: bootMode as BootMode, installDevice: bootMode === "disk" ? undefined : target.installDevice,
           extraConfig: extra as CloudConfig | undefined, allowOverride: a.allowOverride,
-        })[0].text];
+        })[0];
+        return [node, { text: built.text, k3sDigest: configDigest(JSON.stringify([built.config.k3s ?? null, built.config["k3s-agent"] ?? null])) }];
       }));
     }));
 
+  const configChange = a.configChange ?? "reboot";
   const created: Record<string, TargetNode> = {};
+  const texts: Record<string, pulumi.Output<string>> = {};
+  const k3sDigests: Record<string, pulumi.Output<string>> = {};
   const createAll = (group: Skeleton[], plans: pulumi.Output<NodePlan[]>, dependsOn: pulumi.Resource[]) => {
-    const texts = renderAll(plans, group.map((s) => s.name));
+    const rendered = renderAll(plans, group.map((s) => s.name));
     for (const s of group) {
-      const text = texts.apply((t) => t[s.name]);
+      const text = rendered.apply((t) => t[s.name].text);
+      texts[s.name] = text;
+      k3sDigests[s.name] = pulumi.unsecret(rendered.apply((t) => t[s.name].k3sDigest));
       created[s.name] = target.createNode(
-        { name: s.name, role: s.role, index: s.index, group: s.group, cloudConfig: text, configDigest: pulumi.unsecret(text.apply(configDigest)) },
+        { name: s.name, role: s.role, index: s.index, group: s.group, cloudConfig: text, configDigest: pulumi.unsecret(text.apply(configDigest)), configChange },
         { dependsOn },
       );
     }
-    return texts;
+    return rendered;
   };
   const needsEndpoint = staticEndpoint === undefined ? sk.awaiting : new Set<string>();
   const rendered = [createAll(sk.nodes.filter((n) => !needsEndpoint.has(n.name)), plan, [])];
@@ -189,13 +245,14 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
     name: n.name, role: n.role, address: address ?? "", macAddress: mac ?? "", domainName: dom ?? "",
   }))));
   const cloudConfigs = pulumi.secret(pulumi.all(rendered).apply((parts) => {
-    const all: Record<string, string> = Object.assign({}, ...parts);
-    return Object.fromEntries(sk.nodes.map((s) => [s.name, all[s.name]]));
+    const all: Record<string, RenderedNode> = Object.assign({}, ...parts);
+    return Object.fromEntries(sk.nodes.map((s) => [s.name, all[s.name].text]));
   }));
 
   let kubeconfig: pulumi.Output<string> = pulumi.secret("");
   let apiEndpoint: pulumi.Output<string> = pulumi.output("");
   let kubernetesProvider: k8s.Provider | undefined;
+  let nodeConfigs: NodeConfig[] = [];
   if (target.connects) {
     const endpoint = mode === "p2p" ? undefined
       : pulumi.all([k3s, created[first.name].address]).apply(([k, addr]) => k?.vip ?? staticEndpoint ?? addr);
@@ -212,6 +269,7 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
     kubeconfig = pulumi.secret(ready.kubeconfig);
     apiEndpoint = ready.apiEndpoint;
     kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent });
+    nodeConfigs = createNodeConfigs(name, parent, a, sk.nodes, created, texts, k3sDigests, ready, { adminUser, privateKey: secrets.sshPrivateKey, timeouts });
   }
   return {
     nodes, apiEndpoint, kubeconfig, cloudConfigs, kubernetesProvider,

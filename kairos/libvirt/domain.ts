@@ -8,6 +8,7 @@
  * `<os><boot dev>`.
  */
 import { create } from "xmlbuilder2";
+import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import {
   ValidationIssue, assertNoIssues, checkAbsolutePath, checkInt, checkName, checkOneOf, show,
 } from "./issues";
@@ -33,6 +34,8 @@ export const DEFAULT_OVMF = {
 export interface DomainSpec {
   /** Domain name (a physicalName). */
   name: string;
+  /** The domain's UUID, to redefine an existing domain (`virsh define` keeps name and UUID). @default - libvirt picks one */
+  uuid?: string;
   /** `kvm` needs a usable /dev/kvm; `qemu` is software emulation. */
   type: DomainType;
   /** `bios` = SeaBIOS; `uefi` = OVMF with a per-domain nvram created from the template. */
@@ -60,10 +63,14 @@ export interface DomainSpec {
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function domainSpecIssues(spec: DomainSpec): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   checkName(issues, "name", spec.name);
+  if (spec.uuid !== undefined && (typeof spec.uuid !== "string" || !UUID.test(spec.uuid))) {
+    issues.push({ path: "uuid", value: show(spec.uuid), expected: "a lower-case UUID like 0d7e2f3c-1b2a-4c5d-8e9f-0a1b2c3d4e5f" });
+  }
   checkOneOf(issues, "type", spec.type, DOMAIN_TYPES);
   checkOneOf(issues, "firmware", spec.firmware, FIRMWARES);
   checkInt(issues, "vcpus", spec.vcpus, 1, 256);
@@ -93,6 +100,26 @@ export function domainSpecIssues(spec: DomainSpec): ValidationIssue[] {
   return issues;
 }
 
+/** The target device of the cidata cdrom. */
+export const CIDATA_TARGET = "sda";
+
+function appendCdrom(parent: XMLBuilder, ref: VolumeRef, target: string, bootOrder?: number): XMLBuilder {
+  const c = parent.ele("disk", { type: "volume", device: "cdrom" });
+  c.ele("driver", { name: "qemu", type: "raw" });
+  c.ele("source", { pool: ref.pool, volume: ref.volume });
+  c.ele("target", { dev: target, bus: "sata" });
+  c.ele("readonly");
+  if (bootOrder !== undefined) c.ele("boot", { order: String(bootOrder) });
+  return c;
+}
+
+/** The cidata cdrom element alone, for `virsh update-device` (a new cidata volume on a defined domain). */
+export function cidataCdromXml(ref: VolumeRef): string {
+  const doc = create();
+  appendCdrom(doc as unknown as XMLBuilder, ref, CIDATA_TARGET);
+  return doc.end({ headless: true, prettyPrint: true });
+}
+
 /** The guest agent channel name qemu-guest-agent listens on. */
 export const GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0";
 
@@ -100,6 +127,7 @@ export function buildDomainXml(spec: DomainSpec): string {
   assertNoIssues(domainSpecIssues(spec), `domain spec for ${show(spec.name)}`);
   const d = create().ele("domain", { type: spec.type });
   d.ele("name").txt(spec.name);
+  if (spec.uuid) d.ele("uuid").txt(spec.uuid);
   appendOwnerMetadata(d, spec.owner);
   d.ele("memory", { unit: "MiB" }).txt(String(spec.memoryMiB));
   d.ele("vcpu").txt(String(spec.vcpus));
@@ -128,16 +156,8 @@ export function buildDomainXml(spec: DomainSpec): string {
   disk.ele("target", { dev: "vda", bus: "virtio" });
   disk.ele("boot", { order: "1" });
 
-  const cdrom = (ref: VolumeRef, target: string, bootOrder?: number) => {
-    const c = dev.ele("disk", { type: "volume", device: "cdrom" });
-    c.ele("driver", { name: "qemu", type: "raw" });
-    c.ele("source", { pool: ref.pool, volume: ref.volume });
-    c.ele("target", { dev: target, bus: "sata" });
-    c.ele("readonly");
-    if (bootOrder !== undefined) c.ele("boot", { order: String(bootOrder) });
-  };
-  if (spec.cidata) cdrom(spec.cidata, "sda");
-  if (spec.installIso) cdrom(spec.installIso, "sdb", 2);
+  if (spec.cidata) appendCdrom(dev, spec.cidata, CIDATA_TARGET);
+  if (spec.installIso) appendCdrom(dev, spec.installIso, "sdb", 2);
 
   const nic = dev.ele("interface", { type: "network" });
   if (spec.mac) nic.ele("mac", { address: spec.mac });

@@ -1,6 +1,6 @@
 /** Pure libvirt XML builders (domain, network, volume, pool) and their input checks. */
 export type { DomainSpec, DomainType, Firmware, VolumeRef } from "./domain";
-export { DOMAIN_TYPES, FIRMWARES, DEFAULT_OVMF, GUEST_AGENT_CHANNEL, buildDomainXml, domainSpecIssues } from "./domain";
+export { DOMAIN_TYPES, FIRMWARES, DEFAULT_OVMF, GUEST_AGENT_CHANNEL, CIDATA_TARGET, buildDomainXml, domainSpecIssues, cidataCdromXml } from "./domain";
 export type { NetworkSpec, NetworkMode, Subnet } from "./network";
 export { NETWORK_MODES, buildNetworkXml, networkSpecIssues, bridgeNameFor, parseSubnet, parseIpv4, formatIpv4, dhcpHostXml } from "./network";
 export { nodeMac, nodeAddress, nodeCapacity, FIRST_NODE_OFFSET, type DhcpHost } from "./addressing";

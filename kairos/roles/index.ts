@@ -15,3 +15,4 @@ export {
   type NodeRole,
 } from "./plan";
 export { kubeVipManifest, KUBE_VIP_VERSION, KUBE_VIP_MANIFEST_PATH, KUBE_VIP_DEFAULT_INTERFACE, type KubeVipManifestOptions } from "./kube-vip";
+export { rolloutPredecessors, type RolloutNode } from "./rollout";

@@ -8,10 +8,10 @@
  * URI's user, port and key; other remote transports have no way to read it (the diagnostics say so).
  */
 import * as fs from "fs";
-import { DomainSpec, buildDomainXml } from "../../kairos/libvirt";
+import { DomainSpec, VolumeRef, buildDomainXml, cidataCdromXml } from "../../kairos/libvirt";
 import { Clock, retryUntil } from "../retry";
 import { run } from "../exec";
-import { Connection, defineAndStart, parseTable, virsh, virshOrMissing } from "./virsh";
+import { Connection, defineAndStart, parseTable, virsh, virshOrMissing, virshWithXml } from "./virsh";
 import { isLocalUri, parseLibvirtUri, sshArgvFor } from "./uri";
 
 /** Where a domain's serial console is logged on the hypervisor host. */
@@ -67,6 +67,29 @@ export async function deleteDomain(conn: Connection, ref: string, opts: { serial
   if (opts.serialLogFile) await removeHostFile(conn, opts.serialLogFile);
   // libvirt keeps its per-domain qemu log after undefine; the domain is gone, so is its log.
   await removeHostFile(conn, qemuLogPath(opts.name ?? ref));
+}
+
+/**
+ * Rewrites a defined domain's persistent definition (same name and UUID): new vCPUs or memory take
+ * effect at its next start (a guest reboot keeps the running qemu), which the caller arranges.
+ */
+export async function redefineDomain(conn: Connection, spec: DomainSpec & { uuid: string }): Promise<void> {
+  await virshWithXml(conn, "define", buildDomainXml(spec));
+}
+
+/**
+ * Points the domain's cidata cdrom at another volume in its persistent definition (from its next
+ * start). The running guest keeps the old medium: a Kairos node has read cidata once and ignores it
+ * (docs/kairos-notes.md §8.3), and a guest that mounted it would refuse a live swap (the tray is
+ * locked). qemu keeps the old volume's file open, so deleting that volume afterwards is harmless.
+ */
+export async function swapCidata(conn: Connection, domain: string, ref: VolumeRef): Promise<void> {
+  await virshWithXml(conn, "update-device", cidataCdromXml(ref), [domain], ["--config"]);
+}
+
+/** Starts a defined domain that is not running (a domain stopped outside Pulumi). */
+export async function startDomain(conn: Connection, domain: string): Promise<void> {
+  await virsh(conn, ["start", domain]);
 }
 
 /** libvirt's own per-domain qemu log on the hypervisor host (qemu:///system). */

@@ -156,7 +156,7 @@ export const nodeDisk = versioned("kairos-libvirt:NodeDisk", {
   },
 
   async diff(_id: string, olds: Props, news: Props) {
-    return diffResult(news, changed(olds, news, ["uri", "pool", "name", "sizeGiB", "baseVolume", "basePool"]));
+    return diffResult(news, changed(olds, news, ["uri", "pool", "name", "sizeGiB", "baseVolume", "basePool", "reinstallDigest"]));
   },
 
   async create(inputs: Props) {
@@ -343,10 +343,16 @@ export const domain = versioned("kairos-libvirt:Domain", {
     return { inputs, failures };
   },
 
+  /**
+   * Replaces on what makes another machine (disk, network, MAC, firmware, type); changes in place:
+   * vCPUs and memory (redefined; the node's power cycle, rolling, is KairosCluster's NodeConfig),
+   * the cidata volume (swapped: a running Kairos node reads cidata only once), the wait settings,
+   * and a domain found stopped by refresh (started again).
+   */
   async diff(_id: string, olds: Props, news: Props) {
-    const fields = ["uri", "name", "domainType", "firmware", "ovmfLoader", "ovmfVars", "vcpus", "memoryMiB", "pool", "diskVolume", "cidataVolume", "installIsoVolume", "network", "mac"];
-    // waitForAddress/addressTimeoutSeconds only steer create: changing them changes nothing live.
-    const updates = changed(olds, news, ["waitForAddress", "addressTimeoutSeconds"]);
+    const fields = ["uri", "name", "domainType", "firmware", "ovmfLoader", "ovmfVars", "pool", "diskVolume", "installIsoVolume", "network", "mac"];
+    const updates = changed(olds, news, ["vcpus", "memoryMiB", "cidataVolume", "waitForAddress", "addressTimeoutSeconds"]);
+    if (typeof olds.state === "string" && !/^running/.test(olds.state)) updates.push("state");
     const r = diffResult(news, changed(olds, news, fields), updates);
     // A fixed MAC cannot be on the network twice: the old VM goes before its replacement starts.
     return { ...r, deleteBeforeReplace: r.deleteBeforeReplace || (r.replaces.length > 0 && !!news.mac) };
@@ -381,8 +387,25 @@ export const domain = versioned("kairos-libvirt:Domain", {
     return info ? { id, props: { ...props, state: info.state, macAddress: info.mac ?? "" } } : { id: "", props: {} };
   },
 
-  async update(_id: string, _olds: Props, news: Props) {
-    return { outs: { ..._olds, waitForAddress: news.waitForAddress, addressTimeoutSeconds: news.addressTimeoutSeconds } };
+  async update(_id: string, olds: Props, news: Props) {
+    const c = conn(olds);
+    const ref = olds.uuid || olds.name;
+    if (olds.vcpus !== news.vcpus || olds.memoryMiB !== news.memoryMiB) {
+      if (!olds.uuid) throw new Error(`domain '${olds.name}': state written before 0.2 has no UUID; run pulumi refresh first`);
+      const spec = toDomainSpec({ ...olds, vcpus: news.vcpus, memoryMiB: news.memoryMiB, cidataVolume: news.cidataVolume }, olds.resolvedDomainType ?? "qemu");
+      await d.redefineDomain(c, { ...spec, uuid: olds.uuid });
+    }
+    if (olds.cidataVolume !== news.cidataVolume && news.cidataVolume) await d.swapCidata(c, ref, { pool: news.pool, volume: news.cidataVolume });
+    const info = await d.readDomain(c, ref);
+    if (!info) throw new Error(`domain '${olds.name}' (${ref}) not found on ${c.uri}; it was removed outside Pulumi: pulumi refresh, then pulumi up, recreates it`);
+    if (!/^running/.test(info.state)) await d.startDomain(c, ref);
+    const { state: _seen, ...rest } = olds;
+    return {
+      outs: {
+        ...rest, vcpus: news.vcpus, memoryMiB: news.memoryMiB, cidataVolume: news.cidataVolume,
+        waitForAddress: news.waitForAddress, addressTimeoutSeconds: news.addressTimeoutSeconds,
+      },
+    };
   },
 
   /** Only the domain with this state's UUID: never its successor of the same name. */

@@ -53,6 +53,8 @@ export interface NodeDiskArgs extends LibvirtOwnerArgs {
   pool: pulumi.Input<string>;
   /** Requested size, in GiB; the disk is at least the base image's virtual size. */
   sizeGiB: pulumi.Input<number>;
+  /** A value whose change replaces the disk with a fresh one (KairosCluster's configChange "reinstall"). */
+  reinstallDigest?: pulumi.Input<string>;
   /** Base image volume to overlay (qcow2 backing store, never a copy). Omit for an empty disk (ISO-install mode). */
   baseVolume?: pulumi.Input<string>;
   /** Pool of the base volume. @default pool */
@@ -138,7 +140,7 @@ export interface DomainArgs extends LibvirtOwnerArgs {
   addressTimeoutSeconds?: pulumi.Input<number>;
 }
 
-/** A node VM. Every change except the wait settings replaces it. */
+/** A node VM. vCPUs, memory and the cidata volume change in place; disk, network, MAC and firmware replace it. */
 export class Domain extends DriverResource {
   declare readonly name: pulumi.Output<string>;
   /** MAC address of the NIC (the fixed one, or the one libvirt picked). */
@@ -147,8 +149,10 @@ export class Domain extends DriverResource {
   declare readonly address: pulumi.Output<string>;
   /** Serial console log on the hypervisor host. */
   declare readonly serialLogFile: pulumi.Output<string>;
+  /** libvirt's UUID of the domain (its id): what read, delete and a power cycle address. */
+  declare readonly uuid: pulumi.Output<string>;
 
   constructor(name: string, args: DomainArgs, opts?: pulumi.CustomResourceOptions) {
-    super(kind("domain", "Domain"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, macAddress: undefined, address: undefined, serialLogFile: undefined }, opts);
+    super(kind("domain", "Domain"), name, { ...args, stack: args.stack ?? pulumi.getStack(), name: args.name, macAddress: undefined, address: undefined, serialLogFile: undefined, uuid: undefined }, opts);
   }
 }

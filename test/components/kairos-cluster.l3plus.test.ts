@@ -69,7 +69,9 @@ describe("KairosCluster end to end on libvirt with stand-in guests (L3+)", () =>
       ...names.flatMap((n) => [`NodeDisk:${n}-disk`, `CidataVolume:${n}-cidata`, `Domain:${n}`]),
       `ClusterReady:${id}-ready`,
     ]));
-    expect(types[types.length - 1]).toBe(`ClusterReady:${id}-ready`);
+    // Readiness after every machine; then each node's NodeConfig (the config as applied).
+    expect(types.indexOf(`ClusterReady:${id}-ready`)).toBeGreaterThan(Math.max(...names.map((n) => types.indexOf(`Domain:${n}`))));
+    expect(types.slice(-3).sort()).toEqual(names.map((n) => `NodeConfig:${n}-config`).sort());
     expect(program.mocked.map((m) => m.type)).toEqual(expect.arrayContaining(["kairos:index:KairosCluster", "kairos:index:ClusterSecrets", "pulumi:providers:kubernetes"]));
 
     const nodes = await value(cluster.nodes);

@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { generateNetworkToken } from "../../kairos/edgevpn";
 import type { KairosCluster as KairosClusterT, KairosClusterArgs } from "../../components/kairos-cluster";
 import { nodeExtraConfigIssues, resolvedK3sIssues, validateInputArgs } from "../../components/cluster/args";
-import { outputValue as value, settleThenDisconnect } from "../harness/mocks";
+import { outputValue as value, recordDependencies, settleThenDisconnect } from "../harness/mocks";
 
 interface Registered { type: string; name: string; inputs: Record<string, any>; parent?: string }
 const registered: Registered[] = [];
@@ -57,6 +57,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
 }
 
 let KairosCluster: typeof KairosClusterT;
+let dependencies: Map<string, string[]>;
 let lastRegistration = Date.now();
 
 beforeAll(async () => {
@@ -68,6 +69,7 @@ beforeAll(async () => {
     },
     call: (args) => args.inputs,
   }, "pulumi-kairos", "test", false);
+  dependencies = recordDependencies();
   ({ KairosCluster } = await import("../../components/kairos-cluster"));
 });
 
@@ -159,6 +161,32 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     expect(of("fx", T("kairos-readiness", "ClusterReady"))[0].inputs.endpoint).toBe("10.9.0.10");
   });
 
+  it("every node gets a NodeConfig: the config as applied, chained servers first then agents maxUnavailable at a time", async () => {
+    const c = new KairosCluster("rl", { image: IMAGE, target: LIBVIRT, servers: 3, agents: 4, rollout: { maxUnavailable: 2, drainTimeoutSeconds: 60, forceDrain: true } });
+    const out = await settle(c);
+    await new Promise((r) => setTimeout(r, 500));
+    const configs = of("rl", T("kairos-lifecycle", "NodeConfig"));
+    expect(configs.map((r) => r.name)).toEqual(out.nodes.map((n) => `${n.name}-config`));
+    const server0 = configs[0].inputs;
+    expect(server0).toMatchObject({
+      node: "rl-server-0", address: "10.9.0.10", adminUser: "kairos-admin", mode: "reboot",
+      drain: { timeoutSeconds: 60, force: true }, restartDigest: "vcpus=2 memoryMiB=4096",
+      servers: [{ name: "rl-server-0", address: "10.9.0.10" }, { name: "rl-server-1", address: "10.9.0.11" }, { name: "rl-server-2", address: "10.9.0.12" }],
+    });
+    expect(server0.configDigest).toBe(createHash("sha256").update(out.cloudConfigs["rl-server-0"]).digest("hex"));
+    expect(server0.cloudConfig[SIG]).toBeDefined(); // secret
+    const dep = (n: string) => (dependencies.get(`${n}-config`) ?? []).filter((d) => d.endsWith("-config"));
+    expect(dep("rl-server-0")).toEqual([]);
+    expect(dep("rl-server-1")).toEqual(["rl-server-0-config"]);
+    expect(dep("rl-server-2")).toEqual(["rl-server-1-config"]);
+    expect(dep("rl-agent-0")).toEqual(["rl-server-2-config"]);
+    expect(dep("rl-agent-1")).toEqual(["rl-server-2-config"]);
+    expect(dep("rl-agent-2")).toEqual(["rl-agent-0-config"]);
+    expect(dep("rl-agent-3")).toEqual(["rl-agent-1-config"]);
+    // Each also waits for the cluster to be ready and for its own machine.
+    expect(dependencies.get("rl-agent-3-config")).toEqual(expect.arrayContaining(["rl-ready", "rl-agent-3"]));
+  });
+
   it("p2p with 5 nodes: every node gets the same p2p block, nobody waits for an endpoint, readiness in p2p mode", async () => {
     const c = new KairosCluster("pp", { image: IMAGE, target: LIBVIRT, servers: 3, agents: 2, p2p: { enabled: true } });
     const out = await settle(c);
@@ -177,7 +205,7 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     const c = new KairosCluster("rem", { image: IMAGE, target: { ...LIBVIRT, uri: "qemu+ssh://root@192.0.2.1/system" } });
     await settle(c);
     const ready = of("rem", T("kairos-readiness", "ClusterReady"))[0].inputs;
-    expect(ready.nodes[0]).toEqual({ name: "rem-server-0", address: expect.any(String), libvirt: { uri: "qemu+ssh://root@192.0.2.1/system", domain: "test-rem-server-0" } });
+    expect(ready.nodes[0]).toEqual({ name: "rem-server-0", address: expect.any(String), libvirt: { uri: "qemu+ssh://root@192.0.2.1/system", domain: "uuid-rem-server-0" } });
     expect(of("rem", T("kairos-libvirt", "Domain"))[0].inputs.uri).toBe("qemu+ssh://root@192.0.2.1/system");
   });
 
@@ -295,6 +323,8 @@ describe("KairosCluster bad input (L1)", () => {
     ["cidr too small for the nodes", { agents: 6, target: { ...LIBVIRT, network: { kind: "create", mode: "isolated", cidr: "10.9.0.0/28" } } }, 'target.network.cidr: "10.9.0.0/28" is not valid; expected a subnet with a reserved address for each of the 7 nodes (from .10 up; this one has room for 5): a larger subnet, e.g. a /24 for up to 245'],
     ["network mode", { target: { ...LIBVIRT, network: { kind: "create", mode: "bridge" as never, cidr: "10.9.0.0/24" } } }, 'target.network.mode: "bridge" is not valid; expected "nat" or "isolated"'],
     ["timeout", { timeouts: { sshSeconds: 0 } }, "timeouts.sshSeconds: 0 is not valid; expected a number of seconds from 1 to 86400"],
+    ["config change mode", { configChange: "hot" as never }, 'configChange: "hot" is not valid; expected "reboot", "staged" or "reinstall"'],
+    ["rollout width", { rollout: { maxUnavailable: 0 } }, "rollout.maxUnavailable: 0 is not valid; expected a whole number >= 1"],
     ["admin user", { adminUser: "root" }, 'adminUser: "root" is not valid; expected a Linux user name other than "root" and "kairos"'],
     ["p2p with vip", { p2p: { enabled: true }, k3s: { vip: "10.0.0.5" } }, 'k3s.vip: "10.0.0.5" is not valid; expected unset in p2p mode (set p2p.haMasterNodes; Kairos\' p2p HA manages the API)'],
     ["unknown node override", { nodeExtraConfig: { "bad-agent-9": {} } }, 'nodeExtraConfig.bad-agent-9: {...} is not valid; expected a node name of this cluster (bad-server-0)'],

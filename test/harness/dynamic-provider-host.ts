@@ -512,6 +512,12 @@ export interface ProgramRunOptions extends HostOptions {
   sdk?: typeof pulumi;
   /** The state a previous run left (`ProgramRun.state`): run the program again over it, as `pulumi up` does. */
   priorState?: readonly StateEntry[];
+  /**
+   * Run the steps of resources that do not depend on each other at the same time, as the engine
+   * does (a resource registers only once what it depends on is done). Default false: one at a
+   * time, in registration order (gentler on a 2-core machine booting VMs).
+   */
+  parallel?: boolean;
 }
 
 /** What a registration request says beyond its inputs (the mock monitor's `newResource` does not see it). */
@@ -671,8 +677,8 @@ export async function runProgramWithDynamicProviders(
           return { id: `${args.name}-id`, state: opts.mockState ? opts.mockState(args) : args.inputs };
         }
         pending++;
-        const result = queue.then(() => registerForReal(args));
-        queue = result.catch(() => undefined);
+        const result = opts.parallel ? registerForReal(args) : queue.then(() => registerForReal(args));
+        if (!opts.parallel) queue = result.catch(() => undefined);
         try {
           return await result;
         } catch (e) {

@@ -14,3 +14,19 @@ export async function settleThenDisconnect(lastRegistration: () => number): Prom
   while (Date.now() - lastRegistration() < 3000 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
   await pulumi.runtime.disconnect();
 }
+
+/**
+ * Records, from the registration requests the mock monitor receives, each resource's dependencies
+ * (names of the resources it depends on: `dependsOn` and the resources behind its input Outputs).
+ * Call after `setMocks`; the mocks' own `newResource` is not given them.
+ */
+export function recordDependencies(): Map<string, string[]> {
+  const deps = new Map<string, string[]>();
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: { getName(): string; getDependenciesList(): string[] }, cb: unknown): unknown };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    deps.set(req.getName(), req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2)));
+    return original(req, cb);
+  };
+  return deps;
+}

@@ -129,6 +129,8 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
       const nodeOpts = { parent, dependsOn: opts.dependsOn };
       const disk = new NodeDisk(`${spec.name}-disk`, {
         ...owner, node: spec.name, pool, sizeGiB: args.diskGiB ?? 40,
+        // configChange "reinstall": a new config means a fresh disk (and so a new VM on it).
+        ...(spec.configChange === "reinstall" ? { reinstallDigest: spec.configDigest } : {}),
         baseVolume: pulumi.all([isIso, base.name]).apply(([iso, b]) => (iso ? undefined : b)) as pulumi.Output<string>,
       }, nodeOpts);
       const cidata = new CidataVolume(`${spec.name}-cidata`, { ...owner, node: spec.name, pool, userData: spec.cloudConfig }, nodeOpts);
@@ -156,7 +158,8 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
         domainName: domain.name,
         // The serial log lives on the hypervisor host: readable here only for a local URI.
         consoleLogFile: pulumi.all([pulumi.output(owner.uri), domain.serialLogFile]).apply(([u, f]) => (/^qemu(\+unix)?:\/\/\//.test(u) ? f : undefined)),
-        libvirt: pulumi.all([pulumi.output(owner.uri), domain.name]).apply(([uri, d]) => ({ uri, domain: d })),
+        libvirt: pulumi.all([pulumi.output(owner.uri), domain.uuid]).apply(([uri, d]) => ({ uri, domain: d })),
+        restartDigest: pulumi.all([pulumi.output(args.vcpus ?? 2), pulumi.output(args.memoryMiB ?? 4096)]).apply(([v, m]) => `vcpus=${v} memoryMiB=${m}`),
         ready: [domain],
       };
     },

@@ -160,7 +160,9 @@ export function createSshTarget(args: SshTargetArgs, _image: ResolvedImage, ctx:
           timeouts: { connectMs: ctx.timeouts.addressSeconds * 1000, rebootMs: ctx.timeouts.sshSeconds * 1000 },
           onDestroy: args.onDestroy ?? "none",
         },
-        { parent: ctx.parent, dependsOn: opts.dependsOn },
+        // A changed config reaches the node through /oem (KairosCluster's NodeConfig), unless
+        // configChange is "reinstall": then the machine is installed again.
+        { parent: ctx.parent, dependsOn: opts.dependsOn, ...(spec.configChange === "reinstall" ? {} : { ignoreChanges: ["cloudConfig"] }) },
       );
       // The installed system keeps the live system's address (providers/baremetal/driver.ts), known
       // up front; taken from the node so whoever reads it also waits for the install.

@@ -79,9 +79,18 @@ export interface TargetNodeSpec {
   group: "server" | "agent" | "node";
   /** Rendered cloud-config (`#cloud-config` first line). Secret. */
   cloudConfig: pulumi.Output<string>;
-  /** sha256 hex of `cloudConfig`: a change replaces the node. Not secret. */
+  /** sha256 hex of `cloudConfig`. Not secret. */
   configDigest: pulumi.Output<string>;
+  /**
+   * How a changed config reaches a running node: `reboot`/`staged` through /oem (KairosCluster's
+   * NodeConfig; the target must not rebuild the node for it), `reinstall` by a fresh disk (the
+   * target rebuilds the node when `configDigest` changes).
+   */
+  configChange: ConfigChange;
 }
+
+/** See KairosClusterArgs.configChange. */
+export type ConfigChange = "reboot" | "staged" | "reinstall";
 
 /** What a target made of one node. */
 export interface TargetNode {
@@ -97,8 +106,10 @@ export interface TargetNode {
   domainName?: pulumi.Output<string | undefined>;
   /** Serial console log on the machine running Pulumi, for timeout diagnostics (local libvirt only). */
   consoleLogFile?: pulumi.Output<string | undefined>;
-  /** The node's libvirt domain, so readiness waits end at once when it stops running. */
+  /** The node's libvirt domain (UUID), so waits end at once when it stops running, and for a power cycle. */
   libvirt?: pulumi.Output<{ uri: string; domain: string }>;
+  /** Digest of the settings that take a power cycle (libvirt: vCPUs, memory); a change power-cycles the node, rolling. */
+  restartDigest?: pulumi.Output<string>;
   /** Resources the readiness wait must follow (the domain, the install, the written media). */
   ready: pulumi.Resource[];
 }

@@ -78,11 +78,16 @@ describe("diff", () => {
     expect((await cidata.diff("p/c", olds, { ...olds, userData: ud + "x: 1\n" })).replaces).toEqual(["userData"]);
   });
 
-  test("a domain replaces on any machine change but only updates on wait settings", async () => {
+  test("a domain replaces on another machine (disk, network, MAC) and updates in place for vCPUs, memory, cidata and wait settings", async () => {
     const olds = stamp({ ...owner, node: "n", name: "vm", vcpus: 1, memoryMiB: 256, waitForAddress: true, addressTimeoutSeconds: 300 });
     expect(await domain.diff("vm", olds, { ...olds, addressTimeoutSeconds: 60 })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
-    expect((await domain.diff("vm", olds, { ...olds, vcpus: 2 })).replaces).toEqual(["vcpus"]);
+    for (const change of [{ vcpus: 2 }, { memoryMiB: 512 }, { cidataVolume: "c2" }]) {
+      expect(await domain.diff("vm", olds, { ...olds, ...change })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    }
+    expect((await domain.diff("vm", olds, { ...olds, diskVolume: "d2" })).replaces).toEqual(["diskVolume"]);
     // A fixed MAC cannot be on the network twice: replace deletes the old VM first.
-    expect(await domain.diff("vm", olds, { ...olds, vcpus: 2, mac: "52:54:00:00:00:01", autoNamed: true })).toMatchObject({ deleteBeforeReplace: true });
+    expect(await domain.diff("vm", olds, { ...olds, network: "n2", mac: "52:54:00:00:00:01", autoNamed: true })).toMatchObject({ deleteBeforeReplace: true });
+    // Refresh found it stopped: up starts it again.
+    expect(await domain.diff("vm", { ...olds, state: "shut off" }, olds)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });

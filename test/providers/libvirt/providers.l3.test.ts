@@ -163,7 +163,9 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     expect(read.id).toBe(ctx.vm.id);
     expect(read.properties.state).toBe("running");
     const diff = await host!.diff(T("Domain"), ctx.vm.id, ctx.vm.props, { ...ctx.vm.inputs, memoryMiB: 512 });
-    expect(diff.replaces).toEqual(["memoryMiB"]);
+    expect(diff).toMatchObject({ changes: "some", replaces: [] }); // in place: redefined, power-cycled by NodeConfig
+    const other = await host!.diff(T("Domain"), ctx.vm.id, ctx.vm.props, { ...ctx.vm.inputs, diskVolume: "another-disk" });
+    expect(other.replaces).toEqual(["diskVolume"]);
     await run(["virsh", "-c", LOCAL.uri, "destroy", ctx.vm.id]);
     await run(["virsh", "-c", LOCAL.uri, "undefine", ctx.vm.id]);
     const gone = await host!.read(T("Domain"), ctx.vm.id, ctx.vm.props);

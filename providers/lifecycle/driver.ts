@@ -1,0 +1,213 @@
+/**
+ * Day-2 changes to a running node, knowing nothing of Pulumi: one node at a time, it leaves
+ * Kubernetes' scheduling (cordon, drain, via a server over SSH), takes its change (a new config in
+ * /oem, where Kairos reads it at every boot; for changed k3s settings also the bootstrap sentinel
+ * removed; new hardware settings take a power cycle), restarts, and comes back (a new boot, SSH,
+ * Ready in `kubectl get nodes`), then is uncordoned. Every wait is bounded and a failure names the
+ * node, the step and the cause (docs/kairos-notes.md §13).
+ */
+import { createHash } from "crypto";
+import {
+  OEM_CONFIG_DIGEST_COMMAND, REBOOT_COMMAND, RESET_K3S_BOOTSTRAP_COMMAND, WRITE_OEM_CONFIG_COMMAND,
+  K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonCommand, drainCommand, parseNodes, uncordonCommand, deleteNodeCommand,
+} from "../../kairos/scripts";
+import { Connection, describeStall, domainStall, serialTail, virsh, virshOrMissing } from "../libvirt/driver";
+import { ProgressLog, stderrLog } from "../progress";
+import { PermanentError, retryUntil } from "../retry";
+import { SshTarget, describeTarget, sshExec, sshRun } from "../ssh/client";
+import { waitForSsh } from "../ssh/waits";
+
+/** A node as the day-2 operations reach it. */
+export interface NodeAccess {
+  name: string;
+  address: string;
+  /** @default 22 */
+  port?: number;
+}
+
+export interface ClusterAccess {
+  adminUser: string;
+  /** The admin user's private key. Secret. */
+  privateKey: string;
+  /** The servers, in plan order: kubectl runs on the first reachable one other than the node at hand. */
+  servers: NodeAccess[];
+}
+
+export interface DrainOptions {
+  /** Bound of `kubectl drain`, in seconds. */
+  timeoutSeconds: number;
+  /** `kubectl drain --force`: also delete pods no controller recreates. */
+  force: boolean;
+}
+
+/** What one node's change consists of. */
+export interface NodeChange {
+  /** A new cloud-config for /oem (secret), or undefined. */
+  config?: string;
+  /** The node's k3s settings changed: remove the bootstrap sentinel so the next boot applies them. */
+  k3sChanged?: boolean;
+  /** How the node restarts: a guest reboot, a power cycle (new hardware settings, libvirt), or not at all (staged). */
+  restart: "reboot" | "powercycle" | "none";
+}
+
+export interface ApplyOptions {
+  drain: DrainOptions;
+  /** Bound of the node's way back (boot, SSH, Ready), in seconds. */
+  readySeconds: number;
+  /** The node's libvirt domain, for a power cycle and for failing at once when it stops. */
+  libvirt?: { uri: string; domain: string };
+  /** Serial console readable here, for diagnostics. */
+  consoleLogFile?: string;
+  log?: ProgressLog;
+  /** Poll interval, in ms. @default 2000 */
+  intervalMs?: number;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+function targetOf(c: ClusterAccess, n: NodeAccess): SshTarget {
+  return { host: n.address, port: n.port ?? 22, user: c.adminUser, privateKey: c.privateKey };
+}
+
+/** Where kubectl runs for `node`: the first server that is not `node` itself, else `node` (a lone server). */
+export function kubectlVia(c: ClusterAccess, node: NodeAccess): NodeAccess {
+  return c.servers.find((s) => s.name !== node.name) ?? c.servers.find((s) => s.name === node.name) ?? node;
+}
+
+/** A failure of one step on one node: the message says which node, which step, and why. */
+export class NodeChangeError extends PermanentError {
+  constructor(readonly node: string, readonly step: string, cause: string) {
+    super(`node ${node}: ${step} failed: ${cause}`);
+    this.name = "NodeChangeError";
+  }
+}
+
+async function step<T>(node: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof NodeChangeError) throw e;
+    throw new NodeChangeError(node, what, (e as Error).message);
+  }
+}
+
+/** The kernel's id of the current boot: it changes with every boot, so a restart is seen even when SSH comes back fast. */
+async function bootId(t: SshTarget): Promise<string> {
+  return (await sshRun(t, "cat /proc/sys/kernel/random/boot_id", { connectTimeoutMs: 15_000, timeoutMs: 15_000 })).stdout.trim();
+}
+
+/**
+ * Applies `change` to `node` (one node; the caller rolls them). Resolves when the node is back,
+ * Ready and uncordoned; on a failure the node is left as it is (cordoned, maybe down) and the error
+ * names the node and the step.
+ */
+export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change: NodeChange, o: ApplyOptions): Promise<void> {
+  const log = o.log ?? stderrLog;
+  const t = targetOf(c, node);
+  const viaNode = kubectlVia(c, node);
+  const via = targetOf(c, viaNode);
+  const intervalMs = o.intervalMs ?? 2000;
+  const restarts = change.restart !== "none";
+
+  if (restarts) {
+    log.info(`${node.name}: cordon and drain (via ${viaNode.name})`);
+    await step(node.name, "cordon", () => sshRun(via, cordonCommand(node.name), { timeoutMs: 60_000 }));
+    await step(node.name, "drain", () => sshRun(via, drainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 60) * 1000 }));
+  }
+  if (change.config !== undefined) {
+    log.info(`${node.name}: writing the new config to /oem`);
+    await step(node.name, "writing the config to /oem", async () => {
+      await sshRun(t, WRITE_OEM_CONFIG_COMMAND, { input: change.config, timeoutMs: 60_000 });
+      const written = (await sshRun(t, OEM_CONFIG_DIGEST_COMMAND, { timeoutMs: 30_000 })).stdout.trim();
+      if (written !== sha256(change.config!)) throw new Error(`the file in /oem has sha256 ${written || "(none)"}, expected ${sha256(change.config!)}`);
+      if (change.k3sChanged) await sshRun(t, RESET_K3S_BOOTSTRAP_COMMAND, { timeoutMs: 30_000 });
+    });
+  }
+  if (!restarts) return;
+
+  const before = await step(node.name, "reading the boot id", () => bootId(t));
+  if (change.restart === "powercycle") {
+    if (!o.libvirt) throw new NodeChangeError(node.name, "power cycle", "the node has no libvirt domain to power cycle");
+    log.info(`${node.name}: power cycle (new hardware settings)`);
+    await step(node.name, "power cycle", () => powerCycle({ uri: o.libvirt!.uri }, o.libvirt!.domain, o.readySeconds * 1000));
+  } else {
+    log.info(`${node.name}: reboot`);
+    await step(node.name, "reboot", async () => {
+      // The connection may drop before the command returns: that is the reboot.
+      await sshExec(t, REBOOT_COMMAND, { timeoutMs: 30_000 }).catch(() => undefined);
+    });
+  }
+
+  const deadline = Date.now() + o.readySeconds * 1000;
+  const left = () => Math.max(1000, deadline - Date.now());
+  const abortIf = o.libvirt ? async () => {
+    const stall = await domainStall({ uri: o.libvirt!.uri }, o.libvirt!.domain).catch(() => undefined);
+    return stall && describeStall(o.libvirt!.domain, stall);
+  } : undefined;
+  const diagnostics = async () => (o.consoleLogFile && o.libvirt
+    ? `last 40 lines of the serial console (${o.consoleLogFile}):\n${await serialTail({ uri: o.libvirt.uri }, o.consoleLogFile, 40)}`
+    : "");
+  await step(node.name, "coming back from the restart", () => retryUntil(async () => {
+    const id = await bootId(t);
+    if (id === before) throw new Error(`still the same boot (${id})`);
+    return id;
+  }, {
+    what: `${node.name} to boot again (a new boot id over SSH on ${describeTarget(t)})`, timeoutMs: left(), intervalMs, abortIf, diagnostics,
+    onProgress: (ms) => log.info(`${node.name}: still waiting for the node to come back (${Math.round(ms / 1000)} s)`),
+  }));
+  await step(node.name, "waiting for SSH", () => waitForSsh(t, { timeoutMs: left(), intervalMs, abortIf, diagnostics }));
+  log.info(`${node.name}: back; waiting until Ready (via ${viaNode.name})`);
+  await step(node.name, "waiting until Ready", () => retryUntil(async () => {
+    const r = await sshExec(via, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 15_000 });
+    if (r.code !== 0) throw new Error(`${K3S_NODES_COMMAND} exited with ${r.code}: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
+    const row = parseNodes(r.stdout).find((n) => n.name === node.name);
+    if (!row) throw new Error(`${node.name} is not listed`);
+    // Still cordoned here: Ready,SchedulingDisabled is Ready.
+    if (row.status.split(",")[0] !== "Ready") throw new Error(`${node.name} is ${row.status}`);
+    return row;
+  }, {
+    what: `${node.name} to be Ready (via ${viaNode.name})`, timeoutMs: left(), intervalMs, abortIf, diagnostics,
+    onProgress: (ms, _n, last) => log.info(`${node.name}: still waiting until Ready (${Math.round(ms / 1000)} s${last ? `: ${last}` : ""})`),
+  }));
+  await step(node.name, "uncordon", () => sshRun(via, uncordonCommand(node.name), { timeoutMs: 60_000 }));
+  log.info(`${node.name}: done`);
+}
+
+/** Graceful shutdown (bounded), else a hard stop; then start. The domain is addressed by UUID. */
+async function powerCycle(conn: Connection, domain: string, timeoutMs: number): Promise<void> {
+  await virsh(conn, ["shutdown", domain]);
+  const off = await retryUntil(async () => {
+    const st = await virshOrMissing(conn, ["domstate", domain]);
+    if (!st) throw new PermanentError(`domain ${domain} is gone`);
+    return /shut off/.test(st.stdout) ? true : undefined;
+  }, { what: `domain ${domain} to shut down`, timeoutMs: Math.min(timeoutMs, 120_000), intervalMs: 1000 }).catch(() => false);
+  if (!off) await virsh(conn, ["destroy", domain]);
+  await virsh(conn, ["start", domain]);
+}
+
+/**
+ * Takes `node` out of the cluster before its machine goes: cordon, drain (bounded; `force` as
+ * asked), then `kubectl delete node` (for an embedded-etcd server this also removes its member), all
+ * via a remaining server. A node Kubernetes no longer lists is already out.
+ */
+export async function removeNode(c: ClusterAccess, node: NodeAccess, o: { drain: DrainOptions; log?: ProgressLog }): Promise<void> {
+  const log = o.log ?? stderrLog;
+  const viaNode = kubectlVia(c, node);
+  if (viaNode.name === node.name) throw new NodeChangeError(node.name, "removal", "no other server is left to run kubectl on");
+  const via = targetOf(c, viaNode);
+  const listed = await step(node.name, "listing the nodes", async () => {
+    const r = await sshRun(via, K3S_NODES_COMMAND, { timeoutMs: 60_000 });
+    return parseNodes(r.stdout).some((n) => n.name === node.name);
+  });
+  if (!listed) {
+    log.info(`${node.name}: not a Kubernetes node any more; nothing to drain`);
+    return;
+  }
+  log.info(`${node.name}: leaving the cluster: cordon, drain, delete node (via ${viaNode.name})`);
+  await step(node.name, "cordon", () => sshRun(via, cordonCommand(node.name), { timeoutMs: 60_000 }));
+  await step(node.name, "drain", () => sshRun(via, drainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 60) * 1000 }));
+  await step(node.name, "delete node", () => sshRun(via, deleteNodeCommand(node.name), { timeoutMs: 60_000 }));
+  // A deleted node whose k3s still runs joins again: its machine stops now, before it is destroyed.
+  await sshExec(targetOf(c, node), POWEROFF_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 30_000 }).catch(() => undefined);
+  log.info(`${node.name}: removed from the cluster and powered off`);
+}
