@@ -14,10 +14,10 @@ PACKAGES=(
   xorriso ovmf openssh-client procps
 )
 # What only the tests need (not installed with --deploy): an OpenSSH server for the live-host and
-# qemu+ssh tests, useradd, and what the stand-in guest is built from (Debian's kernel package,
-# busybox, syslinux on a FAT image). linux-image-amd64 is Debian's name; Ubuntu's is linux-image-generic.
+# qemu+ssh tests, useradd, openssl (client certificates with a chosen end), and what the stand-in
+# guest is built from (Debian's kernel package, busybox, syslinux on a FAT image). linux-image-amd64 is Debian's name; Ubuntu's is linux-image-generic.
 TEST_PACKAGES=(
-  openssh-server iproute2 passwd
+  openssh-server iproute2 passwd openssl
   linux-image-amd64 busybox-static syslinux syslinux-common mtools dosfstools kmod cpio
 )
 [ "${1:-}" = "--deploy" ] || PACKAGES+=("${TEST_PACKAGES[@]}")

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { mergeCloudConfig, type CloudConfig, type User, type ValidationIssue } from "../../kairos/cloudconfig";
 import { buildNodeConfigs, configDigest, DEFAULT_ADMIN_USER, type BootMode } from "../../kairos/cluster-config";
 import { fillEndpoint, nodeName, nodesAwaitingEndpoint, planRoles, rolloutPredecessors, type NodePlan, type NodeRole } from "../../kairos/roles";
+import { kubeconfigContextName } from "../../kairos/scripts";
 import { ClusterReady } from "../../providers/readiness";
 import { NodeConfig } from "../../providers/lifecycle";
 import { ClusterSecrets } from "../cluster-secrets";
@@ -106,6 +107,9 @@ function createTarget(a: KairosClusterArgs, image: ResolvedImage, ctx: TargetCon
   }
 }
 
+/** How a node is drained before a restart or before it leaves (`rollout`). */
+const drainOf = (a: KairosClusterArgs) => ({ timeoutSeconds: a.rollout?.drainTimeoutSeconds ?? 300, force: a.rollout?.forceDrain ?? false });
+
 /**
  * One NodeConfig per node: the config and hardware settings as applied to the running node. A
  * change is applied in place (drain, /oem, restart, Ready, uncordon), and the resources are
@@ -140,7 +144,7 @@ function createNodeConfigs(
       ...(t.restartDigest ? { restartDigest: t.restartDigest } : {}),
       servers: serverAccess,
       mode: a.configChange === "reinstall" ? "reinstall" : mode,
-      drain: { timeoutSeconds: a.rollout?.drainTimeoutSeconds ?? 300, force: a.rollout?.forceDrain ?? false },
+      drain: drainOf(a),
       readySeconds: access.timeouts.sshSeconds + access.timeouts.readySeconds,
       ...(t.libvirt ? { libvirt: t.libvirt } : {}),
       ...(t.consoleLogFile ? { consoleLogFile: t.consoleLogFile.apply((f) => f ?? "") } : {}),
@@ -260,15 +264,21 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
       mode,
       adminUser,
       privateKey: secrets.sshPrivateKey,
-      nodes: pulumi.all(nodeList.map((n) => pulumi.all([n.address, n.sshPort, n.consoleLogFile, n.libvirt]).apply(([address, port, log, libvirt]) =>
-        ({ name: n.name, address: address ?? "", ...(port ? { port } : {}), ...(log ? { consoleLogFile: log } : {}), ...(libvirt ? { libvirt } : {}) })))),
+      nodes: pulumi.all(nodeList.map((n) => pulumi.all([n.address, n.sshPort, n.consoleLogFile, n.libvirt]).apply(([address, port, log, libvirt]) => ({
+        name: n.name, address: address ?? "", role: mode === "p2p" ? "node" as const : n.role === "agent" ? "agent" as const : "server" as const,
+        ...(port ? { port } : {}), ...(log ? { consoleLogFile: log } : {}), ...(libvirt ? { libvirt } : {}),
+      })))),
       endpoint: endpoint as pulumi.Input<string> | undefined,
       sshTimeoutSeconds: timeouts.sshSeconds,
       readyTimeoutSeconds: timeouts.readySeconds,
+      contextName: kubeconfigContextName(cluster),
+      drain: drainOf(a),
     }, { parent, dependsOn: nodeList.flatMap((n) => n.ready) });
     kubeconfig = pulumi.secret(ready.kubeconfig);
     apiEndpoint = ready.apiEndpoint;
-    kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent });
+    // A stable identity: a renewed or renamed kubeconfig, or nodes joining, update the provider
+    // instead of replacing it (and every workload created with it).
+    kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig, clusterIdentifier: kubeconfigContextName(cluster) }, { parent });
     nodeConfigs = createNodeConfigs(name, parent, a, sk.nodes, created, texts, k3sDigests, ready, { adminUser, privateKey: secrets.sshPrivateKey, timeouts });
   }
   return {

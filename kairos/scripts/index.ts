@@ -7,7 +7,7 @@ export {
 } from "./commands";
 export type { NodeStatus, Readiness } from "./nodes";
 export { parseNodes, nodesReadiness, describeReadiness } from "./nodes";
-export { K3S_LOCAL_SERVER, k3sServerUrl, rewriteKubeconfigServer } from "./kubeconfig";
+export { K3S_LOCAL_SERVER, k3sServerUrl, rewriteKubeconfigServer, nameKubeconfig, kubeconfigClientCertificate, kubeconfigContextName, K3S_KUBECONFIG_NAME } from "./kubeconfig";
 export {
   cordonCommand, uncordonCommand, drainCommand, deleteNodeCommand, OEM_CONFIG_PATH, WRITE_OEM_CONFIG_COMMAND, OEM_CONFIG_DIGEST_COMMAND,
   K3S_BOOTSTRAP_SENTINEL, RESET_K3S_BOOTSTRAP_COMMAND, REBOOT_COMMAND, POWEROFF_COMMAND, etcdQuorum,

@@ -264,10 +264,15 @@ export const network = versioned("kairos-libvirt:Network", {
     return { inputs, failures };
   },
 
-  /** Reservations (`hosts`) change in place; anything else is another network. */
+  /**
+   * Reservations (`hosts`) change in place, and a network of ours found inactive by refresh is
+   * started again; anything else is another network.
+   */
   async diff(_id: string, olds: Props, news: Props) {
-    const hosts = news.mode !== "existing" && JSON.stringify(olds.hosts ?? []) !== JSON.stringify(news.hosts ?? []) ? ["hosts"] : [];
-    return diffResult(news, changed(olds, news, ["uri", "mode", "name", "cidr", "dhcpStart", "dhcpEnd"]), hosts);
+    const owned = news.mode !== "existing";
+    const hosts = owned && JSON.stringify(olds.hosts ?? []) !== JSON.stringify(news.hosts ?? []) ? ["hosts"] : [];
+    const stopped = owned && olds.active === false ? ["active"] : [];
+    return diffResult(news, changed(olds, news, ["uri", "mode", "name", "cidr", "dhcpStart", "dhcpEnd"]), [...hosts, ...stopped]);
   },
 
   async create(inputs: Props) {
@@ -291,8 +296,12 @@ export const network = versioned("kairos-libvirt:Network", {
       const add = after.filter((h) => !before.some((b) => key(b) === key(h)));
       const remove = before.filter((b) => !after.some((h) => key(b) === key(h)));
       if (add.length + remove.length > 0) await d.updateDhcpHosts(conn(olds), olds.uuid || olds.name, { add, remove });
+      const now = await d.readNetwork(conn(olds), olds.uuid || olds.name);
+      if (!now) throw new Error(`network '${olds.name}' (${olds.uuid || olds.name}) not found on ${conn(olds).uri}; it was removed outside Pulumi: pulumi refresh, then pulumi up, recreates it`);
+      if (!now.active) await d.startNetwork(conn(olds), olds.uuid || olds.name);
     }
-    return { outs: { ...olds, hosts: news.hosts } };
+    const { active: _seen, ...rest } = olds;
+    return { outs: { ...rest, ...(news.hosts === undefined ? {} : { hosts: news.hosts }) } };
   },
 
   /** Only the network with this state's UUID; an existing network the cluster only used is never deleted. */

@@ -25,6 +25,11 @@ export async function readNetwork(conn: Connection, ref: string): Promise<Networ
   };
 }
 
+/** Starts a defined network that is not running (found stopped by a refresh). */
+export async function startNetwork(conn: Connection, ref: string): Promise<void> {
+  await virsh(conn, ["net-start", ref]);
+}
+
 /** An existing network the cluster only uses: it must exist and be active. */
 export async function requireNetwork(conn: Connection, name: string): Promise<NetworkInfo> {
   const n = await readNetwork(conn, name);

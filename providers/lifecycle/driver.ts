@@ -192,13 +192,23 @@ async function powerCycle(conn: Connection, domain: string, timeoutMs: number): 
  */
 export async function removeNode(c: ClusterAccess, node: NodeAccess, o: { drain: DrainOptions; log?: ProgressLog }): Promise<void> {
   const log = o.log ?? stderrLog;
-  const viaNode = kubectlVia(c, node);
-  if (viaNode.name === node.name) throw new NodeChangeError(node.name, "removal", "no other server is left to run kubectl on");
+  const candidates = c.servers.filter((s) => s.name !== node.name);
+  if (candidates.length === 0) throw new NodeChangeError(node.name, "removal", "no other server is left to run kubectl on");
+  // The first that answers: in p2p mode only the elected masters run the API.
+  const errors: string[] = [];
+  let viaNode: NodeAccess | undefined;
+  let listed = false;
+  for (const s of candidates) {
+    const r = await sshExec(targetOf(c, s), K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 }).catch((e: Error) => ({ code: -1, stdout: "", stderr: e.message }));
+    if (r.code === 0) {
+      viaNode = s;
+      listed = parseNodes(r.stdout).some((n) => n.name === node.name);
+      break;
+    }
+    errors.push(`${s.name}: ${(r.stderr.trim() || `exit ${r.code}`).split("\n").slice(-1)[0]}`);
+  }
+  if (!viaNode) throw new NodeChangeError(node.name, "listing the nodes", `no remaining server answered ${K3S_NODES_COMMAND} (${errors.join("; ")})`);
   const via = targetOf(c, viaNode);
-  const listed = await step(node.name, "listing the nodes", async () => {
-    const r = await sshRun(via, K3S_NODES_COMMAND, { timeoutMs: 60_000 });
-    return parseNodes(r.stdout).some((n) => n.name === node.name);
-  });
   if (!listed) {
     log.info(`${node.name}: not a Kubernetes node any more; nothing to drain`);
     return;

@@ -8,8 +8,9 @@
  */
 import * as fs from "fs";
 import { isIP } from "net";
+import { X509Certificate } from "crypto";
 import {
-  K3S_NODES_COMMAND, describeReadiness, k3sServerUrl, nodesReadiness, parseNodes,
+  K3S_NODES_COMMAND, type Readiness, describeReadiness, k3sServerUrl, kubeconfigClientCertificate, nameKubeconfig, nodesReadiness, parseNodes,
 } from "../../kairos/scripts";
 import { Clock, PermanentError, retryUntil } from "../retry";
 import { ProgressLog, stderrLog } from "../progress";
@@ -28,6 +29,8 @@ export interface ReadinessNode {
   consoleLogFile?: string;
   /** The node's libvirt domain: a wait involving the node ends at once when it stops running. */
   libvirt?: { uri: string; domain: string };
+  /** `server` runs the API (and kubectl for the others); `node`: p2p, elected. @default first node server */
+  role?: "server" | "agent" | "node";
 }
 
 export interface ClusterReadyInputs {
@@ -46,6 +49,10 @@ export interface ClusterReadyInputs {
   readyTimeoutSeconds: number;
   /** Pause between attempts, in ms. @default 2000 */
   intervalMs?: number;
+  /** Name of the kubeconfig's cluster, user and context (k3s calls them `default`). @default "default" */
+  contextName?: string;
+  /** How a node leaving the cluster is drained. @default 300 s, no force */
+  drain?: { timeoutSeconds: number; force: boolean };
 }
 
 export interface ClusterReadyOutputs {
@@ -57,7 +64,23 @@ export interface ClusterReadyOutputs {
   hostKeys: Record<string, string>;
   /** k3s nodes that were Ready. */
   readyNodes: string[];
+  /** When the kubeconfig's client certificate expires (ISO 8601), when it can be read. */
+  certExpiresAt?: string;
 }
+
+/** When the kubeconfig's client certificate expires; undefined when it holds none that parses. */
+export function clientCertExpiry(kubeconfig: string): Date | undefined {
+  const b64 = kubeconfigClientCertificate(kubeconfig);
+  if (!b64) return undefined;
+  try {
+    return new Date(new X509Certificate(Buffer.from(b64, "base64")).validTo);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Days before expiry from which a refresh warns about the kubeconfig's client certificate. */
+export const CERT_WARN_DAYS = 30;
 
 export interface ReadinessRunOptions {
   clock?: Clock;
@@ -120,12 +143,26 @@ export function consoleTail(file: string | undefined, lines = 40): string {
   }
 }
 
-function diagnosticsFor(nodes: readonly ReadinessNode[]): () => string {
-  return () => nodes
-    .map((n) => ({ n, tail: consoleTail(n.consoleLogFile) }))
-    .filter((x) => x.tail)
-    .map((x) => `last serial console lines of ${x.n.name} (${x.n.consoleLogFile}):\n${x.tail}`)
-    .join("\n");
+/**
+ * Console tails for a timeout. `focus`, when it names nodes (the last listing's missing and
+ * NotReady ones), narrows them to those: a refused join shows on the joining node's console, not
+ * on the server's.
+ */
+function diagnosticsFor(nodes: readonly ReadinessNode[], focus?: () => ReadonlyMap<string, string> | undefined): () => string {
+  return () => {
+    const unready = focus?.();
+    const shown = unready && unready.size > 0 ? nodes.filter((n) => unready.has(n.name)) : nodes;
+    return shown
+      .map((n) => ({ n, tail: consoleTail(n.consoleLogFile) }))
+      .filter((x) => x.tail)
+      .map((x) => `last serial console lines of ${x.n.name}${unready?.has(x.n.name) ? ` (${unready.get(x.n.name)})` : ""} (${x.n.consoleLogFile}):\n${x.tail}`)
+      .join("\n");
+  };
+}
+
+/** The expected nodes a listing found missing or not Ready, with what was seen. */
+function unreadyOf(r: Readiness): Map<string, string> {
+  return new Map([...r.missing.map((m) => [m, "missing"] as [string, string]), ...r.notReady.map((n) => [n.name, n.status] as [string, string])]);
 }
 
 /**
@@ -175,16 +212,18 @@ export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOpt
   const deadline = now() + i.readyTimeoutSeconds * 1000;
   const left = () => Math.max(1000, deadline - now());
   const names = i.nodes.map((n) => n.name);
-  const diagnostics = diagnosticsFor(i.nodes);
+  let unready: Map<string, string> | undefined;
+  const onReadiness = (r: Readiness) => { unready = unreadyOf(r); };
+  const diagnostics = diagnosticsFor(i.nodes, () => unready);
   const abortIf = stalledDomain(i.nodes);
   let via: ReadinessNode;
   if (i.mode === "explicit") {
     via = i.nodes[0];
     await waitForK3sReady(targetOf(i, via, hostKeys), names, {
-      ...base, timeoutMs: left(), onProgress: progress(`k3s nodes Ready via ${via.name}`), diagnostics, abortIf,
+      ...base, timeoutMs: left(), onProgress: progress(`k3s nodes Ready via ${via.name}`), diagnostics, abortIf, onReadiness,
     });
   } else {
-    via = await readyViaAnyNode(i, hostKeys, names, { ...base, timeoutMs: left(), onProgress: progress("k3s nodes Ready via any node"), diagnostics, abortIf });
+    via = await readyViaAnyNode(i, hostKeys, names, { ...base, timeoutMs: left(), onProgress: progress("k3s nodes Ready via any node"), diagnostics, abortIf, onReadiness });
   }
   log.info(`${names.length} k3s node(s) Ready (via ${via.name})`);
   const endpoint = i.endpoint || undefined;
@@ -193,7 +232,65 @@ export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOpt
   });
   const server = /^\s*server:\s*(\S+)/m.exec(kubeconfig)?.[1] ?? "";
   const apiEndpoint = endpoint ? k3sServerUrl(endpoint) : server;
-  return { kubeconfig, apiEndpoint, hostKeys, readyNodes: names };
+  const named = i.contextName ? nameKubeconfig(kubeconfig, i.contextName) : kubeconfig;
+  const expires = clientCertExpiry(named);
+  return { kubeconfig: named, apiEndpoint, hostKeys, readyNodes: names, ...(expires ? { certExpiresAt: expires.toISOString() } : {}) };
+}
+
+/** What a refresh sees of a running cluster. */
+export interface ClusterProbe {
+  /** Whether a server answered at all. */
+  reachable: boolean;
+  /** Expected nodes listed Ready. */
+  readyNodes: string[];
+  /** Expected nodes listed with another status, or not listed. */
+  notReady: Array<{ name: string; status: string }>;
+  /** The kubeconfig read again from the server (renewed client certificate), named and pointed at the endpoint. */
+  kubeconfig?: string;
+  certExpiresAt?: string;
+  /** Why no server answered. */
+  error?: string;
+}
+
+/** The nodes that can run kubectl: the servers, or the first node when no roles are given (explicit mode). */
+export function kubectlCandidates(i: ClusterReadyInputs): ReadinessNode[] {
+  const servers = i.nodes.filter((n) => n.role === "server" || n.role === "node");
+  return servers.length ? servers : i.nodes.slice(0, 1);
+}
+
+/**
+ * One look at the cluster for a refresh, bounded (one attempt per server, 15 s each): which nodes
+ * are Ready, and the kubeconfig read again. Never waits for anything to get better. `hostKeys`:
+ * the keys seen at create, pinned.
+ */
+export async function probeCluster(i: ClusterReadyInputs, hostKeys?: Record<string, string>): Promise<ClusterProbe> {
+  const names = i.nodes.map((n) => n.name);
+  const errors: string[] = [];
+  for (const n of kubectlCandidates(i)) {
+    const t = targetOf(i, n, hostKeys);
+    try {
+      const r = await sshExec(t, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 15_000 });
+      if (r.code !== 0) {
+        errors.push(`${n.name}: ${K3S_NODES_COMMAND} exited with ${r.code}`);
+        continue;
+      }
+      const listed = new Map(parseNodes(r.stdout).map((x) => [x.name, x.status]));
+      const readyNodes = names.filter((x) => listed.get(x) === "Ready");
+      const notReady = names.filter((x) => listed.get(x) !== "Ready").map((x) => ({ name: x, status: listed.get(x) ?? "missing" }));
+      let kubeconfig: string | undefined;
+      try {
+        const kc = await fetchKubeconfig(t, { timeoutMs: 15_000, maxAttempts: 1, mode: i.mode, endpoint: i.endpoint || undefined });
+        kubeconfig = i.contextName ? nameKubeconfig(kc, i.contextName) : kc;
+      } catch {
+        // the node list is what matters; the kubeconfig stays as it was
+      }
+      const expires = kubeconfig ? clientCertExpiry(kubeconfig) : undefined;
+      return { reachable: true, readyNodes, notReady, ...(kubeconfig ? { kubeconfig } : {}), ...(expires ? { certExpiresAt: expires.toISOString() } : {}) };
+    } catch (e) {
+      errors.push(`${n.name}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  return { reachable: false, readyNodes: [], notReady: [], error: errors.join("; ") };
 }
 
 /**
@@ -202,8 +299,12 @@ export async function waitClusterReady(i: ClusterReadyInputs, o: ReadinessRunOpt
  */
 async function readyViaAnyNode(
   i: ClusterReadyInputs, hostKeys: Record<string, string>, names: string[],
-  opts: { timeoutMs: number; intervalMs?: number; clock?: Clock; onProgress?: (ms: number, n: number, last?: string) => void; progressEveryMs?: number; diagnostics?: () => string; abortIf?: () => Promise<string | undefined> },
+  opts: {
+    timeoutMs: number; intervalMs?: number; clock?: Clock; onProgress?: (ms: number, n: number, last?: string) => void; progressEveryMs?: number;
+    diagnostics?: () => string; abortIf?: () => Promise<string | undefined>; onReadiness?: (r: Readiness) => void;
+  },
 ): Promise<ReadinessNode> {
+  const { onReadiness, ...retry } = opts;
   return retryUntil(async () => {
     const errors: string[] = [];
     for (const n of i.nodes) {
@@ -215,6 +316,7 @@ async function readyViaAnyNode(
           continue;
         }
         const readiness = nodesReadiness(parseNodes(r.stdout), names);
+        onReadiness?.(readiness);
         if (readiness.ready) return n;
         errors.push(`${describeTarget(t)}: ${describeReadiness(readiness, names.length)}`);
       } catch (e) {
@@ -223,5 +325,5 @@ async function readyViaAnyNode(
       }
     }
     throw new Error(errors.join("; "));
-  }, { what: `k3s nodes ${names.join(", ")} to be Ready (p2p, via any node)`, ...opts });
+  }, { what: `k3s nodes ${names.join(", ")} to be Ready (p2p, via any node)`, ...retry });
 }

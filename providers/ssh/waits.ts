@@ -4,7 +4,7 @@
  * callbacks and caller-supplied diagnostics (e.g. a serial-console tail) appended on timeout.
  */
 import {
-  KubeconfigMode, K3S_LOCAL_SERVER, K3S_NODES_COMMAND, NodeStatus, describeReadiness, kubeconfigCommand, nodesReadiness,
+  KubeconfigMode, K3S_LOCAL_SERVER, K3S_NODES_COMMAND, NodeStatus, Readiness, describeReadiness, kubeconfigCommand, nodesReadiness,
   parseNodes, rewriteKubeconfigServer,
 } from "../../kairos/scripts";
 import { PermanentError, RetryOptions, retryUntil } from "../retry";
@@ -66,7 +66,9 @@ export async function waitForSshDown(target: SshTarget, opts: WaitOptions): Prom
  * name in `expectedNodeNames` with STATUS exactly `Ready`. Resolves with the parsed rows. A failing
  * kubectl (API not up yet) is retried; the timeout error carries the last readiness or error.
  */
-export async function waitForK3sReady(target: SshTarget, expectedNodeNames: readonly string[], opts: WaitOptions): Promise<NodeStatus[]> {
+export async function waitForK3sReady(
+  target: SshTarget, expectedNodeNames: readonly string[], opts: WaitOptions & { onReadiness?: (r: Readiness) => void },
+): Promise<NodeStatus[]> {
   if (expectedNodeNames.length === 0) throw new PermanentError("expectedNodeNames: [] is not valid; expected at least one node name");
   const attemptMs = opts.attemptTimeoutMs ?? 15_000;
   let lastOutput = "";
@@ -79,6 +81,7 @@ export async function waitForK3sReady(target: SshTarget, expectedNodeNames: read
     }
     const nodes = parseNodes(r.stdout);
     const readiness = nodesReadiness(nodes, expectedNodeNames);
+    opts.onReadiness?.(readiness);
     if (readiness.ready) return nodes;
     throw new Error(describeReadiness(readiness, expectedNodeNames.length));
   }, {

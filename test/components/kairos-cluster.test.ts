@@ -205,7 +205,7 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     const c = new KairosCluster("rem", { image: IMAGE, target: { ...LIBVIRT, uri: "qemu+ssh://root@192.0.2.1/system" } });
     await settle(c);
     const ready = of("rem", T("kairos-readiness", "ClusterReady"))[0].inputs;
-    expect(ready.nodes[0]).toEqual({ name: "rem-server-0", address: expect.any(String), libvirt: { uri: "qemu+ssh://root@192.0.2.1/system", domain: "uuid-rem-server-0" } });
+    expect(ready.nodes[0]).toEqual({ name: "rem-server-0", role: "server", address: expect.any(String), libvirt: { uri: "qemu+ssh://root@192.0.2.1/system", domain: "uuid-rem-server-0" } });
     expect(of("rem", T("kairos-libvirt", "Domain"))[0].inputs.uri).toBe("qemu+ssh://root@192.0.2.1/system");
   });
 

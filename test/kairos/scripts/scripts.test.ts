@@ -2,8 +2,9 @@
 import {
   describeReadiness, kubeconfigCommand, k3sServerUrl, manualInstallCommand, nodesReadiness, parseNodes,
   removePrivateDirCommand, rewriteKubeconfigServer, shellJoin, shellQuote, K3S_NODES_COMMAND, RESET_COMMAND,
-  MAKE_PRIVATE_DIR_COMMAND,
+  MAKE_PRIVATE_DIR_COMMAND, nameKubeconfig, kubeconfigContextName, kubeconfigClientCertificate,
 } from "../../../kairos/scripts";
+import * as yaml from "js-yaml";
 
 describe("shell quoting", () => {
   test.each([
@@ -156,5 +157,65 @@ describe("kubeconfig rewrite", () => {
     try { rewriteKubeconfigServer(other, "10.0.0.2"); } catch (e) { message = (e as Error).message; }
     expect(message).toBe(`kubeconfig: no "server: https://127.0.0.1:6443" found (${other.length} bytes); expected k3s' /etc/rancher/k3s/k3s.yaml`);
     expect(message).not.toContain("U0VDUkVULUtFWQ");
+  });
+});
+
+describe("kubeconfig names", () => {
+  // k3s' /etc/rancher/k3s/k3s.yaml: cluster, user and context all called `default`.
+  const k3sYaml = [
+    "apiVersion: v1",
+    "clusters:",
+    "- cluster:",
+    "    certificate-authority-data: Q0EK",
+    "    server: https://10.0.0.1:6443",
+    "  name: default",
+    "contexts:",
+    "- context:",
+    "    cluster: default",
+    "    user: default",
+    "  name: default",
+    "current-context: default",
+    "kind: Config",
+    "preferences: {}",
+    "users:",
+    "- name: default",
+    "  user:",
+    "    client-certificate-data: Q0VSVA==",
+    "    client-key-data: U0VDUkVULUtFWQ==",
+    "",
+  ].join("\n");
+
+  it("names the cluster's kubeconfig kairos-<cluster>", () => {
+    expect(kubeconfigContextName("demo")).toBe("kairos-demo");
+  });
+
+  it("renames cluster, user, context and current-context, keeping everything else", () => {
+    const doc = yaml.load(nameKubeconfig(k3sYaml, "kairos-demo")) as Record<string, any>;
+    expect(doc.clusters[0].name).toBe("kairos-demo");
+    expect(doc.users[0].name).toBe("kairos-demo");
+    expect(doc.contexts[0]).toEqual({ name: "kairos-demo", context: { cluster: "kairos-demo", user: "kairos-demo" } });
+    expect(doc["current-context"]).toBe("kairos-demo");
+    expect(doc.clusters[0].cluster.server).toBe("https://10.0.0.1:6443");
+    expect(doc.users[0].user["client-key-data"]).toBe("U0VDUkVULUtFWQ==");
+  });
+
+  it("renames from a name given (a renamed cluster), and leaves other names alone", () => {
+    const once = nameKubeconfig(k3sYaml, "kairos-a");
+    const doc = yaml.load(nameKubeconfig(once, "kairos-b", "kairos-a")) as Record<string, any>;
+    expect(doc["current-context"]).toBe("kairos-b");
+    expect((yaml.load(nameKubeconfig(once, "kairos-b")) as Record<string, any>)["current-context"]).toBe("kairos-a");
+  });
+
+  it("refuses a bad name, and text that is no kubeconfig without echoing it", () => {
+    expect(() => nameKubeconfig(k3sYaml, "a b")).toThrow('name: "a b" is not valid; expected a kubeconfig name');
+    let message = "";
+    try { nameKubeconfig("client-key-data: U0VDUkVULUtFWQ==\n", "x"); } catch (e) { message = (e as Error).message; }
+    expect(message).toMatch(/^kubeconfig: no clusters \(\d+ bytes\)/);
+    expect(message).not.toContain("U0VDUkVULUtFWQ");
+  });
+
+  it("finds the client certificate", () => {
+    expect(kubeconfigClientCertificate(k3sYaml)).toBe("Q0VSVA==");
+    expect(kubeconfigClientCertificate("::: not yaml")).toBeUndefined();
   });
 });

@@ -166,6 +166,14 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     expect(diff).toMatchObject({ changes: "some", replaces: [] }); // in place: redefined, power-cycled by NodeConfig
     const other = await host!.diff(T("Domain"), ctx.vm.id, ctx.vm.props, { ...ctx.vm.inputs, diskVolume: "another-disk" });
     expect(other.replaces).toEqual(["diskVolume"]);
+    // Stopped by hand: refresh reports it, and the next up (an update) starts it again.
+    await run(["virsh", "-c", LOCAL.uri, "destroy", ctx.vm.id]);
+    const stopped = await host!.read(T("Domain"), ctx.vm.id, ctx.vm.props);
+    expect(stopped.properties.state).toBe("shut off");
+    expect(await host!.diff(T("Domain"), ctx.vm.id, stopped.properties, ctx.vm.inputs)).toMatchObject({ changes: "some", replaces: [] });
+    const started = await host!.update(T("Domain"), ctx.vm.id, stopped.properties, ctx.vm.inputs);
+    expect((await readDomain(LOCAL, ctx.vm.id))?.state).toBe("running");
+    expect((await host!.diff(T("Domain"), ctx.vm.id, started, ctx.vm.inputs)).changes).toBe("none");
     await run(["virsh", "-c", LOCAL.uri, "destroy", ctx.vm.id]);
     await run(["virsh", "-c", LOCAL.uri, "undefine", ctx.vm.id]);
     const gone = await host!.read(T("Domain"), ctx.vm.id, ctx.vm.props);
@@ -182,6 +190,16 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     expect(await readDomain(LOCAL, String(ctx.vm.props.name))).toBeUndefined();
     expect(fs.existsSync(String(ctx.vm.props.serialLogFile))).toBe(false);
   }, 60_000);
+
+  test("Network: stopped by hand, refresh reports it inactive and the next up starts it", async () => {
+    await run(["virsh", "-c", LOCAL.uri, "net-destroy", ctx.net.id]);
+    const read = await host!.read(T("Network"), ctx.net.id, ctx.net.props);
+    expect(read.properties.active).toBe(false);
+    expect(await host!.diff(T("Network"), ctx.net.id, read.properties, ctx.net.inputs)).toMatchObject({ changes: "some", replaces: [] });
+    const outs = await host!.update(T("Network"), ctx.net.id, read.properties, ctx.net.inputs);
+    expect((await readNetwork(LOCAL, ctx.net.id))?.active).toBe(true);
+    expect((await host!.diff(T("Network"), ctx.net.id, outs, ctx.net.inputs)).changes).toBe("none");
+  });
 
   test("delete is idempotent for every provider and leaves no object, serial log or temp file", async () => {
     const before = tmpEntries("kairos-");

@@ -12,6 +12,7 @@ import { ClusterReady } from "../../../providers/readiness";
 import { LiveHost } from "../../fixtures/live-host/live-host";
 import { run } from "../../../providers/exec";
 import { ensureLibvirtd, runId } from "../libvirt/env";
+import { kubeconfigWithCert } from "../../harness/kubeconfig-cert";
 import {
   CapturedResource, DynamicProviderHost, captureDynamicResource, isSecret, privateTempDir, reveal, secret, startDynamicProviderHost,
 } from "../../harness/dynamic-provider-host";
@@ -102,13 +103,15 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     expect(host.output()).not.toContain("c2VjcmV0LWNsaWVudC1rZXk=");
     expect(host.output()).not.toContain("OPENSSH PRIVATE KEY");
 
-    // diff: a longer timeout is an in-place update; other nodes mean another wait: replace.
+    // diff: a longer timeout, other nodes (joining, leaving, moving) are in-place updates; another endpoint is another cluster: replace.
     const id = r.id;
     const longer = await host.diff(TYPE, id, r.properties, (await host.check(TYPE, {}, inputs({ readyTimeoutSeconds: 99 }))).inputs);
     expect(longer.changes).toBe("some");
     expect(longer.replaces).toEqual([]);
     const other = await host.diff(TYPE, id, r.properties, (await host.check(TYPE, {}, inputs({ nodes: [{ name: "n0", address: "10.0.0.9" }] }))).inputs);
-    expect(other.replaces).toEqual(["nodes"]);
+    expect(other).toMatchObject({ changes: "some", replaces: [] });
+    const moved = await host.diff(TYPE, id, r.properties, (await host.check(TYPE, {}, inputs({ endpoint: "10.1.0.6" }))).inputs);
+    expect(moved.replaces).toEqual(["endpoint"]);
     const same = await host.diff(TYPE, id, r.properties, checked.inputs);
     expect(same.changes).toBe("none");
     // Diagnostics of the same nodes (console log, libvirt domain) update in place: the cluster is the same.
@@ -150,7 +153,7 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(err!.message).toContain("k3s nodes n0 to be Ready");
     expect(err!.message).toContain("not ready: n0 (NotReady)");
-    expect(err!.message).toContain(`last serial console lines of n0 (${consoleLog}):`);
+    expect(err!.message).toContain(`last serial console lines of n0 (NotReady) (${consoleLog}):`);
     expect(err!.message).toContain("console line 59");
     expect(err!.message).not.toContain("console line 19\n");
   }, 60_000);
@@ -174,5 +177,107 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     } finally {
       await run(["virsh", "-q", "-c", "qemu:///system", "undefine", domain], { allowFailure: true });
     }
+  }, 60_000);
+
+  test("a node that leaves: cordoned, drained and deleted via a remaining server, then powered off; the kubeconfig stays", async () => {
+    await h.control(h.adminUser, "nodes", "n0\nn1\nn2\n");
+    await h.control(h.adminUser, "kubeconfig", KUBECONFIG);
+    const three = [
+      { name: "n0", address: h.host, port: h.port, role: "server" },
+      { name: "n1", address: h.host, port: h.port, role: "agent" },
+      { name: "n2", address: h.host, port: h.port, role: "agent" },
+    ];
+    const created = await host.create(TYPE, (await host.check(TYPE, {}, inputs({ nodes: three, drain: { timeoutSeconds: 30, force: true } }))).inputs, { name: "scale" });
+    h.resetStubs(h.adminUser);
+    await h.control(h.adminUser, "nodes", "n0\nn1\nn2\n");
+    const two = (await host.check(TYPE, {}, inputs({ nodes: three.slice(0, 2), drain: { timeoutSeconds: 30, force: true } }))).inputs;
+    expect(await host.diff(TYPE, created.id, created.properties, two)).toMatchObject({ changes: "some", replaces: [] });
+    const updated = await host.update(TYPE, created.id, created.properties, two);
+    const calls = h.calls(h.adminUser);
+    const at = (cmd: string) => calls.findIndex((c) => c === cmd);
+    expect(at("k3s kubectl cordon n2")).toBeGreaterThan(-1);
+    expect(at("k3s kubectl drain n2 --ignore-daemonsets --delete-emptydir-data --timeout=30s --force")).toBeGreaterThan(at("k3s kubectl cordon n2"));
+    expect(at("k3s kubectl delete node n2")).toBeGreaterThan(at("k3s kubectl drain n2 --ignore-daemonsets --delete-emptydir-data --timeout=30s --force"));
+    expect(at("poweroff")).toBeGreaterThan(at("k3s kubectl delete node n2"));
+    expect(h.stubFile(h.adminUser, "nodes")).toBe("n0\nn1\n");
+    expect(updated.readyNodes).toEqual(["n0", "n1"]);
+    expect(Object.keys(updated.hostKeys as object).sort()).toEqual(["n0", "n1"]);
+    expect(reveal<string>(updated.kubeconfig)).toBe(reveal<string>(created.properties.kubeconfig));
+    expect(host.output()).toContain("kairos: n2: leaving the cluster: cordon, drain, delete node (via n0)");
+
+    // A node Kubernetes no longer lists is already out: nothing to drain.
+    h.resetStubs(h.adminUser);
+    await h.control(h.adminUser, "nodes", "n0\n");
+    const one = (await host.check(TYPE, {}, inputs({ nodes: three.slice(0, 1) }))).inputs;
+    await host.update(TYPE, created.id, updated, one);
+    expect(h.calls(h.adminUser).filter((c) => /cordon|drain|delete|poweroff/.test(c))).toEqual([]);
+  }, 90_000);
+
+  test("the kubeconfig's cluster, user and context are named as asked (kairos-<cluster>)", async () => {
+    await h.control(h.adminUser, "nodes", "n0\n");
+    await h.control(h.adminUser, "kubeconfig", await kubeconfigWithCert(scratch.dir, 365));
+    const r = await host.create(TYPE, (await host.check(TYPE, {}, inputs({ nodes: [{ name: "n0", address: h.host, port: h.port }], contextName: "kairos-demo" }))).inputs, { name: "named" });
+    const kc = reveal<string>(r.properties.kubeconfig);
+    expect(kc).toContain("current-context: kairos-demo");
+    expect(kc).not.toMatch(/name: default/);
+    expect(r.properties.kubeconfigContext).toBe("kairos-demo");
+    expect(Math.abs(Date.parse(String(r.properties.certExpiresAt)) - (Date.now() + 365 * 86_400_000))).toBeLessThan(300_000);
+  }, 60_000);
+
+  test("refresh looks again: NotReady nodes show (and the next update waits for them), the kubeconfig is read again, a certificate near its end is warned about", async () => {
+    await h.control(h.adminUser, "nodes", "n0\nn1\n");
+    await h.control(h.adminUser, "kubeconfig", KUBECONFIG);
+    const nodes = [{ name: "n0", address: h.host, port: h.port, role: "server" }, { name: "n1", address: h.host, port: h.port, role: "agent" }];
+    const checked = (await host.check(TYPE, {}, inputs({ nodes, contextName: "kairos-demo" }))).inputs;
+    const r = await host.create(TYPE, checked, { name: "refresh" });
+    await expect(host.diff(TYPE, r.id, r.properties, checked)).resolves.toMatchObject({ changes: "none" });
+
+    // n1 stops answering as Ready; the server's client certificate was renewed, ending in 10 days.
+    await h.control(h.adminUser, "status-n1", "NotReady");
+    const renewed = await kubeconfigWithCert(scratch.dir, 10);
+    await h.control(h.adminUser, "kubeconfig", renewed);
+    const read = await host.read(TYPE, r.id, r.properties);
+    expect(read.properties.readyNodes).toEqual(["n0"]);
+    expect(read.properties.notReady).toEqual([{ name: "n1", status: "NotReady" }]);
+    expect(isSecret(read.properties.kubeconfig)).toBe(true);
+    const kc = reveal<string>(read.properties.kubeconfig);
+    expect(kc).toContain("current-context: kairos-demo");
+    expect(kc).toContain("server: https://10.1.0.5:6443");
+    expect(kc).toContain(renewed.match(/client-certificate-data: (\S+)/)![1]);
+    expect(host.output()).toContain("kairos: warning: refresh: node n1 is NotReady");
+    expect(host.output()).toMatch(/kairos: warning: the kubeconfig's client certificate expires on \S+ \((9|10) days\)/);
+    expect(host.output()).not.toContain(renewed.match(/client-key-data: (\S+)/)![1]);
+
+    // The next up: an update (same inputs), which waits until n1 is Ready again.
+    expect(await host.diff(TYPE, r.id, read.properties, checked)).toMatchObject({ changes: "some", replaces: [] });
+    await h.control(h.adminUser, "status-n1", "Ready");
+    const updated = await host.update(TYPE, r.id, read.properties, checked);
+    expect(updated.notReady).toEqual([]);
+    expect(updated.readyNodes).toEqual(["n0", "n1"]);
+    expect(await host.diff(TYPE, r.id, updated, checked)).toMatchObject({ changes: "none" });
+
+    // No server answers: every node is reported, the state is otherwise kept.
+    const away = await host.read(TYPE, r.id, { ...updated, nodes: [{ name: "n0", address: "127.0.0.1", port: 1, role: "server" }] });
+    expect(away.properties.notReady).toEqual([{ name: "n0", status: "unreachable" }]);
+    expect(reveal<string>(away.properties.kubeconfig)).toBe(reveal<string>(updated.kubeconfig));
+  }, 90_000);
+
+  test("a readiness timeout shows the consoles of the nodes not Ready, not the others'", async () => {
+    await h.control(h.adminUser, "nodes", "n0\nn1\n");
+    await h.control(h.adminUser, "status-n1", "NotReady");
+    const log = (n: string) => {
+      const f = path.join(scratch.dir, `${n}-console.log`);
+      fs.writeFileSync(f, `${n}: k3s-agent: failed to join\n`, { mode: 0o600 });
+      return f;
+    };
+    const checked = await host.check(TYPE, {}, inputs({
+      nodes: [{ name: "n0", address: h.host, port: h.port, consoleLogFile: log("n0") }, { name: "n1", address: h.host, port: h.port, consoleLogFile: log("n1") }],
+      readyTimeoutSeconds: 3,
+    }));
+    const err = await host.create(TYPE, checked.inputs, { name: "focus" }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toContain("not ready: n1 (NotReady)");
+    expect(err?.message).toContain("last serial console lines of n1 (NotReady)");
+    expect(err?.message).toContain("n1: k3s-agent: failed to join");
+    expect(err?.message).not.toContain("n0: k3s-agent");
   }, 60_000);
 });
