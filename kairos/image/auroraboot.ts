@@ -80,9 +80,23 @@ export function engineBuildArgv(engine: "docker" | "podman", engineBinary: strin
   return argv;
 }
 
-/** `<engine> login --username <u> --password-stdin <registry>`: the password goes on stdin only. */
+/**
+ * `<engine> login --username <u> --password-stdin <registry>`: the password goes on stdin only. Run it
+ * and the push with engineAuthEnv, so the login is not kept in the user's engine config.
+ */
 export function engineLoginArgv(engineBinary: string, registry: string, username: string): string[] {
   return [engineBinary, "login", "--username", username, "--password-stdin", registry];
+}
+
+/**
+ * Environment that points the engine's registry credentials at `dir`, a private folder the caller
+ * creates and removes, so `login` stores the password there (not in ~/.docker/config.json or
+ * podman's auth.json, where it would stay) and `push` reads it from there. docker: `DOCKER_CONFIG`,
+ * which also hides the user's credential helpers and contexts: fine for logging in and pushing our
+ * own image. podman: `REGISTRY_AUTH_FILE`.
+ */
+export function engineAuthEnv(engine: "docker" | "podman", dir: string): Record<string, string> {
+  return engine === "docker" ? { DOCKER_CONFIG: dir } : { REGISTRY_AUTH_FILE: `${dir}/auth.json` };
 }
 
 /** Registry host of a repository (`docker.io` when the first part is not a host). */

@@ -5,16 +5,18 @@
  *
  * Files: everything is built in a private work directory (0700) beside the outputs, then renamed
  * into place, so a final name never holds a half-written artifact. The cloud-config is a 0600 file
- * in that directory, mounted read-only into AuroraBoot; registry passwords go on stdin.
+ * in that directory, mounted read-only into AuroraBoot; registry passwords go on stdin, and the login
+ * they make lives in a private temporary folder removed after the push.
  */
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import {
-  artifactBaseName, buildIsoArgv, buildRawArgv, contentKey, engineBuildArgv, engineLoginArgv, imageRef as localImageRef,
+  artifactBaseName, buildIsoArgv, buildRawArgv, contentKey, engineAuthEnv, engineBuildArgv, engineLoginArgv, imageRef as localImageRef,
   imageTag, qemuImgConvertArgv, registryOf, renderDockerfile, sha256Hex,
   type ArtifactInfo, type ArtifactKind, type ImageSpec,
 } from "../../kairos/image";
+import { withPrivateTempDir } from "../cidata";
 import { CommandError, run, type RunOptions } from "../exec";
 import { PROGRESS_EVERY_MS } from "../progress";
 
@@ -183,11 +185,20 @@ export async function buildImage(req: BuildRequest): Promise<BuildResult> {
     let imageDigest = (await runStep("reading the image ID", [engine, "image", "inspect", "--format", "{{.Id}}", plan.localRef])).stdout.trim();
     let ref = plan.localRef;
     if (req.push && plan.pushRef) {
-      await runStep(`tagging ${plan.pushRef}`, [engine, "tag", plan.localRef, plan.pushRef]);
-      if (req.push.username !== undefined && req.push.password !== undefined) {
-        await runStep(`logging in to ${registryOf(req.push.repository)}`, engineLoginArgv(engine, registryOf(req.push.repository), req.push.username), { input: req.push.password });
+      const pushRef = plan.pushRef;
+      const { repository, username, password } = req.push;
+      await runStep(`tagging ${pushRef}`, [engine, "tag", plan.localRef, pushRef]);
+      if (username !== undefined && password !== undefined) {
+        // Login and push share a private auth folder (0700), removed whatever happens: the password is
+        // not left in the user's engine config.
+        await withPrivateTempDir("kairos-registry-auth-", async (dir) => {
+          const env = engineAuthEnv(spec.engine, dir);
+          await runStep(`logging in to ${registryOf(repository)}`, engineLoginArgv(engine, registryOf(repository), username), { input: password, env });
+          await runStep(`pushing ${pushRef}`, [engine, "push", pushRef], { env });
+        });
+      } else {
+        await runStep(`pushing ${pushRef}`, [engine, "push", pushRef]); // no credentials given: the user's own login
       }
-      await runStep(`pushing ${plan.pushRef}`, [engine, "push", plan.pushRef]);
       const repoDigest = (await runStep("reading the pushed digest", [engine, "image", "inspect", "--format", "{{index .RepoDigests 0}}", plan.pushRef])).stdout.trim();
       imageDigest = repoDigest.includes("@") ? repoDigest.slice(repoDigest.indexOf("@") + 1) : imageDigest;
       ref = plan.pushRef;

@@ -5,9 +5,12 @@
  * `build-iso --cloud-config` through the container engine (kairos/image/auroraboot.ts); see
  * RoleIsoSpec. Knows nothing of Pulumi.
  *
- * Files: the output directory is kept 0700 and every file written 0600; the role config is a 0600
- * file in a private work directory, mounted read-only, never on the command line, and the work
- * directory is removed whatever happens. A create that fails part-way removes what it wrote.
+ * Files: the user's `outputDir` is created if missing but its permissions are never changed (it
+ * may be `/tmp` or a home folder); the files go into our own folder inside it (`folder`, see
+ * prepareMediaDir), created 0700, and are written 0600. Each file is built in a private work
+ * directory inside that folder and renamed into place, so a final name never holds half a file. The
+ * role config is a 0600 file in the work directory, mounted read-only, never on the command line, and
+ * the work directory is removed whatever happens. A create that fails part-way removes what it wrote.
  */
 import { randomBytes } from "crypto";
 import * as fs from "fs";
@@ -17,17 +20,53 @@ import { run } from "../exec";
 import { fileSha256 } from "../image/driver";
 import { buildIsoArgv, ISO_NAME } from "../../kairos/image/auroraboot";
 import { DEFAULT_AURORABOOT_IMAGE, type ImageSpec } from "../../kairos/image/spec";
-import { cidataPath, roleCloudConfig, roleIsoPath, type MediaFile, type NodeMediaInputs, type RoleIsoSpec } from "./spec";
+import { cidataPath, mediaDir, roleCloudConfig, roleIsoPath, type MediaFile, type NodeMediaInputs, type RoleIsoSpec } from "./spec";
 
 const ENGINE_SOCKET = { docker: "/var/run/docker.sock", podman: "/run/podman/podman.sock" } as const;
 const ENGINE_HINT = "install docker (apt-get install docker.io) or podman (apt-get install podman)";
 
-/** Creates `dir` if missing and makes it owner-only (0700): it holds secrets. */
-export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/** Creates `dir`, which must not exist, owner-only (0700) whatever the umask: it holds secrets. */
+function makePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { mode: 0o700 });
   fs.chmodSync(dir, 0o700);
 }
 
+/**
+ * Makes the folder the files go to and returns it (mediaDir). `outputDir` is the user's: created if
+ * missing (0700, as it will hold secrets), never chmod-ed when it exists. Our `folder` inside it is
+ * created 0700; an existing one is reused as it is (a sibling node's create may have made it).
+ */
+function prepareMediaDir(i: Pick<NodeMediaInputs, "outputDir" | "folder">): string {
+  fs.mkdirSync(i.outputDir, { recursive: true, mode: 0o700 });
+  const dir = mediaDir(i);
+  if (dir === i.outputDir) return dir;
+  try {
+    makePrivateDir(dir);
+  } catch (e) {
+    if (errno(e) !== "EEXIST") throw e;
+    if (!fs.statSync(dir).isDirectory()) throw new Error(`media: ${dir} exists and is not a folder; expected outputDir/${i.folder} to be a folder for the media files (or absent)`);
+  }
+  return dir;
+}
+
+/**
+ * A private work directory inside the media folder. While it exists the folder is not empty, so a
+ * sibling node's delete (which removes the folder once empty) cannot remove it under us; should
+ * that happen between the two mkdirs, the folder is made again (at most 3 tries).
+ */
+function makeWorkDir(i: Pick<NodeMediaInputs, "outputDir" | "folder">): string {
+  for (let attempt = 1; ; attempt++) {
+    const work = path.join(prepareMediaDir(i), `.kairos-media-work-${randomBytes(6).toString("hex")}`);
+    try {
+      makePrivateDir(work);
+      return work;
+    } catch (e) {
+      if (errno(e) !== "ENOENT" || attempt >= 3) throw e;
+    }
+  }
+}
 
 async function describe(file: string, kind: MediaFile["kind"]): Promise<MediaFile> {
   return { path: file, kind, sha256: await fileSha256(file), size: fs.statSync(file).size };
@@ -57,50 +96,49 @@ export function roleIsoArgv(r: RoleIsoSpec, outDir: string, cloudConfigFile: str
   });
 }
 
-/** Builds the role ISO into `dest` (0600). */
-async function writeRoleIso(outputDir: string, r: RoleIsoSpec, nodeConfig: string, log: (m: string) => void): Promise<void> {
+/** Builds the role ISO in `work` (the node's work directory) and returns its path there (0600). */
+async function buildRoleIso(work: string, r: RoleIsoSpec, nodeConfig: string, log: (m: string) => void): Promise<string> {
   const config = roleCloudConfig(nodeConfig);
-  const work = path.join(outputDir, `.kairos-media-work-${randomBytes(6).toString("hex")}`);
-  ensurePrivateDir(work);
-  try {
-    const secretDir = path.join(work, "secret");
-    const out = path.join(work, "out");
-    ensurePrivateDir(secretDir);
-    ensurePrivateDir(out);
-    const file = path.join(secretDir, "cloud-config.yaml");
-    fs.writeFileSync(file, config, { mode: 0o600 });
-    const built = path.join(out, `${ISO_NAME}.iso`);
-    const redact = [config, nodeConfig];
-    if (r.isoPath !== undefined) {
-      if (!fs.existsSync(r.isoPath)) throw new Error(`roleIso.isoPath: ${JSON.stringify(r.isoPath)} does not exist; expected a Kairos ISO file`);
-      log(`media: writing ${r.name}.iso from ${r.isoPath} with the role config embedded...`);
-      await run(remasterArgv(r.isoPath, built, file), { timeoutMs: r.timeoutMs ?? 600_000, installHint: "apt-get install xorriso", redact });
-    } else {
-      log(`media: building ${r.name}.iso with AuroraBoot from ${r.imageRef}...`);
-      await run(roleIsoArgv(r, out, file), { timeoutMs: r.timeoutMs ?? 3_600_000, installHint: ENGINE_HINT, redact });
-    }
-    if (!fs.existsSync(built)) throw new Error(`media: the ISO build finished but wrote no ${ISO_NAME}.iso for roleIso ${JSON.stringify(r.name)}`);
-    // AuroraBoot may run as root and leave a root-owned 0644 file: copy into our own 0600 file.
-    copyFilePrivate(built, roleIsoPath(outputDir, r));
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+  const secretDir = path.join(work, "secret");
+  const out = path.join(work, "out");
+  makePrivateDir(secretDir);
+  makePrivateDir(out);
+  const file = path.join(secretDir, "cloud-config.yaml");
+  fs.writeFileSync(file, config, { mode: 0o600 });
+  const built = path.join(out, `${ISO_NAME}.iso`);
+  const redact = [config, nodeConfig];
+  if (r.isoPath !== undefined) {
+    if (!fs.existsSync(r.isoPath)) throw new Error(`roleIso.isoPath: ${JSON.stringify(r.isoPath)} does not exist; expected a Kairos ISO file`);
+    log(`media: writing ${r.name}.iso from ${r.isoPath} with the role config embedded...`);
+    await run(remasterArgv(r.isoPath, built, file), { timeoutMs: r.timeoutMs ?? 600_000, installHint: "apt-get install xorriso", redact });
+  } else {
+    log(`media: building ${r.name}.iso with AuroraBoot from ${r.imageRef}...`);
+    await run(roleIsoArgv(r, out, file), { timeoutMs: r.timeoutMs ?? 3_600_000, installHint: ENGINE_HINT, redact });
   }
+  if (!fs.existsSync(built)) throw new Error(`media: the ISO build finished but wrote no ${ISO_NAME}.iso for roleIso ${JSON.stringify(r.name)}`);
+  // AuroraBoot may run as root and leave a root-owned 0644 file: copy into our own 0600 file.
+  const iso = path.join(work, "role.iso");
+  copyFilePrivate(built, iso);
+  return iso;
 }
 
 /** Writes every file of the node; on failure removes what it wrote and rethrows. */
 export async function writeNodeMedia(i: NodeMediaInputs, opts: { log?: (m: string) => void } = {}): Promise<MediaFile[]> {
   const log = opts.log ?? (() => undefined);
-  ensurePrivateDir(i.outputDir);
+  const work = makeWorkDir(i);
   const written: string[] = [];
   try {
     const seed = cidataPath(i);
+    const seedTmp = path.join(work, "cidata.iso");
+    await buildCidataIso(seedTmp, { userData: i.cloudConfig, hostname: i.node });
     written.push(seed);
-    await buildCidataIso(seed, { userData: i.cloudConfig, hostname: i.node });
+    fs.renameSync(seedTmp, seed);
     const files = [await describe(seed, "cidata")];
     if (i.roleIso) {
-      const iso = roleIsoPath(i.outputDir, i.roleIso);
+      const iso = roleIsoPath(mediaDir(i), i.roleIso);
+      const isoTmp = await buildRoleIso(work, i.roleIso, i.cloudConfig, log);
       written.push(iso);
-      await writeRoleIso(i.outputDir, i.roleIso, i.cloudConfig, log);
+      fs.renameSync(isoTmp, iso);
       files.push(await describe(iso, "role-iso"));
     }
     log(`media: wrote ${files.map((f) => f.path).join(", ")}`);
@@ -108,6 +146,8 @@ export async function writeNodeMedia(i: NodeMediaInputs, opts: { log?: (m: strin
   } catch (e) {
     for (const f of written) fs.rmSync(f, { force: true });
     throw e;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -128,7 +168,16 @@ export async function checkNodeMedia(files: readonly MediaFile[]): Promise<strin
   return problems;
 }
 
-/** Removes the files; already gone is fine. The directory stays (it may hold other nodes' files). */
-export function removeNodeMedia(files: readonly MediaFile[]): void {
+/**
+ * Removes the files (paths as recorded in state); already gone is fine. `ownDir`, the resource's own
+ * folder (never the user's `outputDir`), is removed too once empty: other nodes' files keep it.
+ */
+export function removeNodeMedia(files: readonly MediaFile[], ownDir?: string): void {
   for (const f of files) fs.rmSync(f.path, { force: true });
+  if (ownDir === undefined) return;
+  try {
+    fs.rmdirSync(ownDir);
+  } catch (e) {
+    if (!["ENOTEMPTY", "EEXIST", "ENOENT"].includes(errno(e) ?? "")) throw e;
+  }
 }

@@ -47,6 +47,9 @@ export const nodeMedia = versioned("kairos:NodeMedia", {
   },
 
   async delete(_id, props) {
-    driver.removeNodeMedia((props as NodeMediaOutputs).files ?? []);
+    // Paths as recorded (state of older versions has files directly in outputDir and no folder):
+    // our folder goes once empty, the user's outputDir never.
+    const state = props as NodeMediaOutputs;
+    driver.removeNodeMedia(state.files ?? [], state.folder ? spec.mediaDir(state) : undefined);
   },
 });

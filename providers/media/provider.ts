@@ -10,13 +10,18 @@ import type { MediaFile, RoleIsoSpec } from "./spec";
 
 /** Inputs of {@link NodeMedia}; see `NodeMediaInputs` in spec.ts. */
 export interface NodeMediaArgs {
-  /** Absolute folder for the files; created and kept 0700. */
+  /** Absolute folder holding ours; created if missing, its permissions never changed. */
   outputDir: pulumi.Input<string>;
-  /** Node name; the seed ISO is `<outputDir>/<node>-cidata.iso`. */
+  /**
+   * Our folder inside `outputDir` (e.g. the cluster name), created 0700 and removed on delete once
+   * empty. A change moves the files (replace). @default - the files go directly into `outputDir`
+   */
+  folder?: pulumi.Input<string>;
+  /** Node name; the seed ISO is `<outputDir>/<folder>/<node>-cidata.iso`. */
   node: pulumi.Input<string>;
   /** The node's rendered cloud-config (made secret here). A change rewrites the files. */
   cloudConfig: pulumi.Input<string>;
-  /** Also write the role's zero-touch ISO `<outputDir>/<roleIso.name>.iso` (AuroraBoot build-iso). */
+  /** Also write the role's zero-touch ISO `<outputDir>/<folder>/<roleIso.name>.iso` (AuroraBoot build-iso). */
   roleIso?: pulumi.Input<RoleIsoSpec>;
 }
 

@@ -15,7 +15,7 @@ import type { ValidationIssue } from "../../kairos/cloudconfig/model";
  * replay`); or from a Kairos container image with AuroraBoot `build-iso --cloud-config`.
  */
 export interface RoleIsoSpec {
-  /** File name without `.iso`, e.g. `demo-agent`: the ISO is `<outputDir>/<name>.iso`. */
+  /** File name without `.iso`, e.g. `demo-agent`: the ISO is `<media folder>/<name>.iso` (see mediaDir). */
   name: string;
   /** Absolute path of a Kairos live ISO (e.g. a KairosImage `iso` artifact) to remaster. */
   isoPath?: string;
@@ -36,9 +36,18 @@ export interface RoleIsoSpec {
 }
 
 export interface NodeMediaInputs {
-  /** Absolute directory receiving the files; created (and kept) 0700. */
+  /**
+   * Absolute directory, the user's: created if missing, its permissions never changed (it may be
+   * `/tmp` or a home folder). The files go into `folder` inside it.
+   */
   outputDir: string;
-  /** Node name: the seed ISO is `<outputDir>/<node>-cidata.iso`. */
+  /**
+   * Name of the folder inside `outputDir` that holds the files and is ours (the media target uses the
+   * cluster name): created owner-only (0700), removed by delete once empty; one that already exists
+   * keeps its mode. Without it the files go directly into `outputDir` (state of older versions).
+   */
+  folder?: string;
+  /** Node name: the seed ISO is `<media folder>/<node>-cidata.iso` (see mediaDir). */
   node: string;
   /** The node's rendered cloud-config (secret), `#cloud-config` on line 1. */
   cloudConfig: string;
@@ -70,12 +79,18 @@ const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v) 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
 
-export function cidataPath(i: Pick<NodeMediaInputs, "outputDir" | "node">): string {
-  return path.join(i.outputDir, `${i.node}-cidata.iso`);
+/** The folder the files go to: `<outputDir>/<folder>`, or `outputDir` itself without `folder`. */
+export function mediaDir(i: Pick<NodeMediaInputs, "outputDir" | "folder">): string {
+  return i.folder ? path.join(i.outputDir, i.folder) : i.outputDir;
 }
 
-export function roleIsoPath(outputDir: string, r: RoleIsoSpec): string {
-  return path.join(outputDir, `${r.name}.iso`);
+export function cidataPath(i: Pick<NodeMediaInputs, "outputDir" | "folder" | "node">): string {
+  return path.join(mediaDir(i), `${i.node}-cidata.iso`);
+}
+
+/** `dir` is the media folder (mediaDir). */
+export function roleIsoPath(dir: string, r: RoleIsoSpec): string {
+  return path.join(dir, `${r.name}.iso`);
 }
 
 export function configDigest(cloudConfig: string): string {
@@ -99,6 +114,7 @@ export function checkInputs(i: Partial<NodeMediaInputs>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const add = (p: string, value: unknown, expected: string) => issues.push({ path: p, value: show(value), expected });
   if (!unknown(i.outputDir) && (typeof i.outputDir !== "string" || !path.isAbsolute(i.outputDir))) add("outputDir", i.outputDir, "an absolute directory path (e.g. /srv/kairos-media)");
+  if (i.folder !== undefined && !unknown(i.folder) && (typeof i.folder !== "string" || !FILE_NAME.test(i.folder))) add("folder", i.folder, "a folder name of [A-Za-z0-9._-], starting with a letter or digit (e.g. the cluster name)");
   if (!unknown(i.node) && (typeof i.node !== "string" || !FILE_NAME.test(i.node))) add("node", i.node, "a node name of [A-Za-z0-9._-], starting with a letter or digit");
   if (!unknown(i.cloudConfig) && (typeof i.cloudConfig !== "string" || !i.cloudConfig.startsWith("#cloud-config"))) {
     issues.push({ path: "cloudConfig", value: "<secret>", expected: 'text whose first line is "#cloud-config"' });
@@ -131,11 +147,15 @@ function canonical(v: unknown): string {
   return "{" + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",") + "}";
 }
 
-/** Every change rewrites the files (replace); so does drift found by `read`. */
+/**
+ * Every change rewrites the files (replace); so does drift found by `read`. State of older versions
+ * has no `folder`: the first `up` with a `folder` moves the files into it.
+ */
 export function diffInputs(olds: NodeMediaOutputs, news: NodeMediaInputs): string[] {
   const replaces: string[] = [];
   if (olds.configDigest !== configDigest(news.cloudConfig)) replaces.push("cloudConfig");
   if (olds.outputDir !== news.outputDir) replaces.push("outputDir");
+  if ((olds.folder ?? "") !== (news.folder ?? "")) replaces.push("folder");
   if (olds.node !== news.node) replaces.push("node");
   if (canonical(olds.roleIso) !== canonical(news.roleIso)) replaces.push("roleIso");
   if ((olds.drift ?? []).length > 0 && !replaces.includes("files")) replaces.push("files");

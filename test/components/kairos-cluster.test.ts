@@ -114,6 +114,9 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     expect(dom.installIsoVolume).toBeUndefined();
     expect(of("one", T("kairos-libvirt", "NodeDisk"))[0].inputs).toMatchObject({ baseVolume: "base-one", sizeGiB: 40 });
     expect(of("one", T("kairos-libvirt", "Network"))[0].inputs).toMatchObject({ mode: "isolated", cidr: "10.9.0.0/24" });
+    // A stable identity: a renewed kubeconfig or nodes joining update the provider, never replace it.
+    expect(of("one", "pulumi:providers:kubernetes")[0].inputs.clusterIdentifier).toBe("kairos-one");
+    expect(of("one", T("kairos-readiness", "ClusterReady"))[0].inputs).toMatchObject({ contextName: "kairos-one", drain: { timeoutSeconds: 300, force: false } });
   });
 
   it("keeps tokens, key, kubeconfig and cloud-configs secret, and sends user-data to the cidata volume as a secret", async () => {

@@ -1,10 +1,14 @@
 /**
- * The `media` target: no connection at all. Per node, a NoCloud seed ISO `<outputDir>/<node>-cidata.iso`
- * (label `cidata`, `user-data` = the node's config, `meta-data`) to put beside a stock Kairos ISO on a
- * USB stick or as virtual media; and, when `isoImage` is given, per role a zero-touch installer ISO
- * `<outputDir>/<cluster>-<role>.iso` with the role's config embedded as `config.yaml` (a Kairos ISO
- * remastered with xorriso, or AuroraBoot `build-iso --cloud-config` from a container image), so a
- * machine booted from it installs itself (docs/kairos-notes.md §8.1 "Zero-touch").
+ * The `media` target: no connection at all. Per node, a NoCloud seed ISO
+ * `<outputDir>/<cluster>/<node>-cidata.iso` (label `cidata`, `user-data` = the node's config,
+ * `meta-data`) to put beside a stock Kairos ISO on a USB stick or as virtual media; and, when
+ * `isoImage` is given, per role a zero-touch installer ISO `<outputDir>/<cluster>/<cluster>-<role>.iso`
+ * with the role's config embedded as `config.yaml` (a Kairos ISO remastered with xorriso, or
+ * AuroraBoot `build-iso --cloud-config` from a container image), so a machine booted from it installs
+ * itself (docs/kairos-notes.md §8.1 "Zero-touch").
+ *
+ * The `<cluster>` folder is the target's own (0700, removed on destroy once empty); `outputDir` is the
+ * user's and its permissions are never changed.
  *
  * Nothing reports an address back, so joining nodes need the first server's address before anything
  * boots: give `endpoint` (the address the first server will have, e.g. a DHCP reservation) for an
@@ -21,7 +25,13 @@ import type { NodeTarget, ResolvedImage, TargetContext, TargetCounts, TargetNode
 /** The `media` target: per-node seed ISOs (and per-role installer ISOs) written to a folder; no connection. */
 export interface MediaTargetArgs {
   kind: "media";
-  /** Absolute folder receiving the files; created if missing and kept owner-only (0700). Use a dedicated folder. */
+  /**
+   * Absolute folder under which the files go: they are written to `<outputDir>/<cluster name>/`, a
+   * folder this target creates owner-only (0700) and removes on destroy once empty. `outputDir`
+   * itself is created if missing, but an existing one keeps its permissions, so any folder will do.
+   * Changing it (or the cluster name) moves the files.
+   * @example "/srv/kairos-media" (cluster "store42": files in /srv/kairos-media/store42/)
+   */
   outputDir: string;
   /**
    * Address (IP or DNS name) the first server will have. Required for explicit clusters with more than
@@ -132,7 +142,8 @@ export function createMediaTarget(args: MediaTargetArgs, _image: ResolvedImage, 
       });
       const media = new NodeMedia(
         spec.name,
-        { outputDir: args.outputDir, node: spec.name, cloudConfig, roleIso },
+        // The cluster's own folder inside the user's: only it is made 0700 and removed on delete.
+        { outputDir: args.outputDir, folder: ctx.cluster, node: spec.name, cloudConfig, roleIso },
         { parent: ctx.parent, dependsOn: opts.dependsOn },
       );
       const address = spec.group === "server" && spec.index === 0 ? args.endpoint : undefined;

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { checkNodeMedia, remasterArgv, removeNodeMedia, roleIsoArgv, writeNodeMedia } from "../../../providers/media/driver";
-import { checkInputs, formatIssue, roleCloudConfig, type NodeMediaInputs } from "../../../providers/media/spec";
+import { checkInputs, configDigest, diffInputs, formatIssue, mediaDir, roleCloudConfig, type NodeMediaInputs, type NodeMediaOutputs } from "../../../providers/media/spec";
 import { readIso, requireXorriso } from "./iso-read";
 
 const FAKE_ENGINE = path.resolve(__dirname, "../../fixtures/fake-engine/fake-engine.js");
@@ -60,12 +60,13 @@ describe("node media on disk", () => {
     expect(await checkNodeMedia(files)).toEqual([]);
   });
 
-  test("an existing, more open output folder is made owner-only", async () => {
+  test("an existing output folder keeps its permissions, even without a folder of our own", async () => {
     const dir = path.join(root, "open");
     fs.mkdirSync(dir, { mode: 0o755 });
     fs.chmodSync(dir, 0o755);
-    await writeNodeMedia(inputs("open"));
-    expect(mode(dir)).toBe(0o700);
+    const files = await writeNodeMedia(inputs("open"));
+    expect(mode(dir)).toBe(0o755);
+    expect(mode(files[0].path)).toBe(0o600);
   });
 
   test("read finds a changed, a missing and an opened-up file; delete removes the files and tolerates gone ones", async () => {
@@ -81,6 +82,84 @@ describe("node media on disk", () => {
     removeNodeMedia(again);
     expect(fs.existsSync(iso)).toBe(false);
     expect(() => removeNodeMedia(again)).not.toThrow();
+  });
+});
+
+describe("our own folder inside the user's outputDir", () => {
+  /** The user's folder, as it would be: existing, 0755, with a file of theirs. */
+  function userDir(name: string): string {
+    const dir = path.join(root, name);
+    fs.mkdirSync(dir, { mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, "notes.txt"), "the user's own file\n");
+    return dir;
+  }
+
+  test("the files land in <outputDir>/<folder>, made 0700; the existing outputDir keeps 0755", async () => {
+    const dir = userDir("user-755");
+    const files = await writeNodeMedia(inputs("user-755", { folder: "demo", roleIso }));
+    const ours = path.join(dir, "demo");
+    expect(mediaDir(inputs("user-755", { folder: "demo" }))).toBe(ours);
+    expect(files.map((f) => f.path)).toEqual([path.join(ours, "demo-agent-0-cidata.iso"), path.join(ours, "demo-agent.iso")]);
+    expect(mode(dir)).toBe(0o755);
+    expect(mode(ours)).toBe(0o700);
+    for (const f of files) expect(mode(f.path)).toBe(0o600);
+    expect(fs.readdirSync(dir).sort()).toEqual(["demo", "notes.txt"]);
+    expect(fs.readdirSync(ours).sort()).toEqual(["demo-agent-0-cidata.iso", "demo-agent.iso"]); // no work directory left
+    expect(await checkNodeMedia(files)).toEqual([]);
+  });
+
+  test("a missing outputDir is created, 0700, with our folder in it", async () => {
+    const dir = path.join(root, "missing", "deeper");
+    await writeNodeMedia(inputs(path.join("missing", "deeper"), { folder: "demo" }));
+    expect(mode(dir)).toBe(0o700);
+    expect(mode(path.join(dir, "demo"))).toBe(0o700);
+  });
+
+  test("delete removes our files, then our folder once empty, and never outputDir", async () => {
+    const dir = userDir("user-delete");
+    const ours = path.join(dir, "demo");
+    const a = await writeNodeMedia(inputs("user-delete", { folder: "demo", node: "demo-agent-0" }));
+    const b = await writeNodeMedia(inputs("user-delete", { folder: "demo", node: "demo-agent-1" }));
+    removeNodeMedia(a, ours);
+    expect(fs.readdirSync(ours)).toEqual(["demo-agent-1-cidata.iso"]); // a sibling's file keeps the folder
+    removeNodeMedia(b, ours);
+    expect(fs.existsSync(ours)).toBe(false);
+    expect(fs.readdirSync(dir)).toEqual(["notes.txt"]);
+    expect(mode(dir)).toBe(0o755);
+    expect(() => removeNodeMedia(b, ours)).not.toThrow(); // already gone is fine
+  });
+
+  test("our folder is kept when something else was put in it", async () => {
+    const dir = userDir("user-extra");
+    const ours = path.join(dir, "demo");
+    const files = await writeNodeMedia(inputs("user-extra", { folder: "demo" }));
+    fs.writeFileSync(path.join(ours, "copied-by-hand.txt"), "x");
+    removeNodeMedia(files, ours);
+    expect(fs.readdirSync(ours)).toEqual(["copied-by-hand.txt"]);
+  });
+
+  test("state of an older version (files directly in outputDir, no folder): delete removes the recorded files only", async () => {
+    const dir = userDir("user-legacy");
+    const files = await writeNodeMedia(inputs("user-legacy")); // how older versions laid the files out
+    expect(files[0].path).toBe(path.join(dir, "demo-agent-0-cidata.iso"));
+    removeNodeMedia(files); // the provider passes no folder for such state
+    expect(fs.readdirSync(dir)).toEqual(["notes.txt"]);
+    expect(mode(dir)).toBe(0o755);
+  });
+
+  test("a file where our folder should be is named", async () => {
+    userDir("user-file");
+    fs.writeFileSync(path.join(root, "user-file", "demo"), "not a folder");
+    await expect(writeNodeMedia(inputs("user-file", { folder: "demo" }))).rejects.toThrow(
+      `media: ${path.join(root, "user-file", "demo")} exists and is not a folder; expected outputDir/demo to be a folder for the media files (or absent)`);
+  });
+
+  test("a failed build leaves neither files nor a work directory in our folder", async () => {
+    const dir = userDir("user-fail");
+    await expect(writeNodeMedia(inputs("user-fail", { folder: "demo", roleIso: { name: "r", isoPath: "/nonexistent/kairos.iso" } }))).rejects.toThrow(/roleIso\.isoPath/);
+    expect(fs.readdirSync(path.join(dir, "demo"))).toEqual([]);
+    expect(mode(dir)).toBe(0o755);
   });
 });
 
@@ -190,6 +269,7 @@ describe("inputs (L0)", () => {
 
   test.each([
     [{ outputDir: "rel/dir" }, 'outputDir: "rel/dir" is not valid; expected an absolute directory path (e.g. /srv/kairos-media)'],
+    [{ folder: "../up" }, 'folder: "../up" is not valid; expected a folder name of [A-Za-z0-9._-], starting with a letter or digit (e.g. the cluster name)'],
     [{ node: "../x" }, 'node: "../x" is not valid; expected a node name of [A-Za-z0-9._-], starting with a letter or digit'],
     [{ cloudConfig: `users: []\ntoken: ${TOKEN}` }, 'cloudConfig: <secret> is not valid; expected text whose first line is "#cloud-config"'],
     [{ roleIso: { name: "a/b", imageRef: IMAGE_REF } }, 'roleIso.name: "a/b" is not valid; expected a file name of [A-Za-z0-9._-]'],
@@ -199,5 +279,19 @@ describe("inputs (L0)", () => {
   ])("bad input %j is named with its value and what is accepted", (bad, message) => {
     const issues = checkInputs({ outputDir: "/srv/m", node: "n", cloudConfig: CONFIG, ...bad } as Partial<NodeMediaInputs>);
     expect(issues.map(formatIssue)).toEqual([message]);
+  });
+});
+
+describe("diff (L0)", () => {
+  const state = (i: NodeMediaInputs): NodeMediaOutputs => ({ ...i, configDigest: configDigest(i.cloudConfig), files: [], drift: [] });
+  const base: NodeMediaInputs = { outputDir: "/srv/m", folder: "demo", node: "demo-agent-0", cloudConfig: CONFIG };
+
+  test.each<[string, NodeMediaOutputs, NodeMediaInputs, string[]]>([
+    ["nothing changed", state(base), base, []],
+    ["another folder moves the files", state(base), { ...base, folder: "other" }, ["folder"]],
+    ["state of an older version (no folder) moves the files into the folder", state({ ...base, folder: undefined }), base, ["folder"]],
+    ["no folder before or after", state({ ...base, folder: undefined }), { ...base, folder: undefined }, []],
+  ])("%s", (_t, olds, news, replaces) => {
+    expect(diffInputs(olds, news)).toEqual(replaces);
   });
 });

@@ -103,4 +103,35 @@ describe("L3: NodeMedia through Pulumi's dynamic provider host", () => {
     await host!.delete(TYPE, created.id, s); // already gone is success
     expect(reveal(s.configDigest)).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it("with a folder: the files go into <outputDir>/<folder> (0700), the user's 0755 outputDir is never changed nor removed", async () => {
+    const userDir = path.join(root, "user");
+    fs.mkdirSync(userDir, { mode: 0o755 });
+    fs.chmodSync(userDir, 0o755);
+    const news = { ...inputs(), outputDir: userDir, folder: "demo" };
+    expect((await host!.check(TYPE, {}, news)).failures).toEqual([]);
+    const created = await host!.create(TYPE, news, { name: "demo-server-0", timeoutMs: 90_000 });
+    const ours = path.join(userDir, "demo");
+    expect(created.id).toBe(path.join(ours, "demo-server-0-cidata.iso"));
+    expect((created.properties.files as PropertyMap[]).map((f) => f.path)).toEqual([path.join(ours, "demo-server-0-cidata.iso"), path.join(ours, "demo-server.iso")]);
+    expect(fs.statSync(userDir).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(ours).mode & 0o777).toBe(0o700);
+    expect(await host!.diff(TYPE, created.id, created.properties, { ...news, folder: "other" })).toMatchObject({ changes: "some", replaces: ["folder"] });
+
+    await host!.delete(TYPE, created.id, created.properties);
+    expect(fs.readdirSync(userDir)).toEqual([]); // our folder went with our files
+    expect(fs.statSync(userDir).mode & 0o777).toBe(0o755);
+  });
+
+  it("state of an older version (files directly in outputDir, no folder): diff moves them, delete removes the recorded files and leaves outputDir", async () => {
+    const userDir = path.join(root, "legacy");
+    fs.mkdirSync(userDir, { mode: 0o755 });
+    fs.chmodSync(userDir, 0o755);
+    const old = await host!.create(TYPE, { ...inputs(), outputDir: userDir }, { name: "demo-server-0", timeoutMs: 90_000 });
+    expect((old.properties.files as PropertyMap[]).map((f) => path.dirname(String(f.path)))).toEqual([userDir, userDir]);
+    expect(await host!.diff(TYPE, old.id, old.properties, { ...inputs(), outputDir: userDir, folder: "demo" })).toMatchObject({ changes: "some", replaces: ["folder"], deleteBeforeReplace: true });
+    await host!.delete(TYPE, old.id, old.properties);
+    expect(fs.readdirSync(userDir)).toEqual([]);
+    expect(fs.statSync(userDir).mode & 0o777).toBe(0o755);
+  });
 });

@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ClusterReady } from "../../../providers/readiness";
+import { nameKubeconfig } from "../../../kairos/scripts";
 import { LiveHost } from "../../fixtures/live-host/live-host";
 import { run } from "../../../providers/exec";
 import { ensureLibvirtd, runId } from "../libvirt/env";
@@ -222,6 +223,18 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     expect(kc).not.toMatch(/name: default/);
     expect(r.properties.kubeconfigContext).toBe("kairos-demo");
     expect(Math.abs(Date.parse(String(r.properties.certExpiresAt)) - (Date.now() + 365 * 86_400_000))).toBeLessThan(300_000);
+
+    // State written before kubeconfig names: an update (here a node joining) keeps k3s' names, so
+    // the Kubernetes provider records its clusterIdentifier before the kubeconfig changes; a refresh names it.
+    await h.control(h.adminUser, "nodes", "n0\nn1\n");
+    const { kubeconfigContext: _c, contextName: _n, ...legacy } = { ...r.properties, kubeconfig: secret(nameKubeconfig(kc, "default", "kairos-demo")) };
+    const joined = (await host.check(TYPE, {}, inputs({ contextName: "kairos-demo" }))).inputs;
+    const updated = await host.update(TYPE, r.id, legacy, joined);
+    expect(reveal<string>(updated.kubeconfig)).toContain("current-context: default");
+    expect(updated.kubeconfigContext).toBe("default");
+    const refreshed = await host.read(TYPE, r.id, updated);
+    expect(reveal<string>(refreshed.properties.kubeconfig)).toContain("current-context: kairos-demo");
+    expect(refreshed.properties.kubeconfigContext).toBe("kairos-demo");
   }, 60_000);
 
   test("refresh looks again: NotReady nodes show (and the next update waits for them), the kubeconfig is read again, a certificate near its end is warned about", async () => {
