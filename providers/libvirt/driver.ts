@@ -9,4 +9,5 @@ export * from "./volumes";
 export * from "./networks";
 export * from "./domains";
 export * from "./boot";
+export * from "./pending-creates";
 export type { DomainSpec, NetworkSpec, OwnerMetadata } from "../../kairos/libvirt";

@@ -123,7 +123,7 @@ export const baseImage = versioned("kairos-libvirt:BaseImageVolume", {
     const c = conn(inputs);
     await d.checkConnection(c);
     await d.checkPool(c, inputs.pool);
-    const r = await d.importBaseImage(c, { pool: inputs.pool, name: inputs.name, source: inputs.source });
+    const r = await d.whileCreating(c, { kind: "volume", pool: inputs.pool, name: inputs.name }, () => d.importBaseImage(c, { pool: inputs.pool, name: inputs.name, source: inputs.source }));
     return { id: `${inputs.pool}/${inputs.name}`, outs: { ...inputs, sha256: r.sha256, format: r.format, path: r.volume.path, capacityBytes: r.volume.capacityBytes } };
   },
 
@@ -164,7 +164,7 @@ export const nodeDisk = versioned("kairos-libvirt:NodeDisk", {
     await d.checkConnection(c);
     await d.checkPool(c, inputs.pool);
     const base = inputs.baseVolume ? { pool: inputs.basePool ?? inputs.pool, name: inputs.baseVolume } : undefined;
-    const v = await d.createNodeDisk(c, { pool: inputs.pool, name: inputs.name, capacityBytes: inputs.sizeGiB * GiB, base });
+    const v = await d.whileCreating(c, { kind: "volume", pool: inputs.pool, name: inputs.name }, () => d.createNodeDisk(c, { pool: inputs.pool, name: inputs.name, capacityBytes: inputs.sizeGiB * GiB, base }));
     return { id: `${inputs.pool}/${inputs.name}`, outs: { ...inputs, path: v.path, capacityBytes: v.capacityBytes, backingPath: v.backingPath ?? "" } };
   },
 
@@ -218,7 +218,8 @@ export const cidata = versioned("kairos-libvirt:CidataVolume", {
     const c = conn(inputs);
     await d.checkConnection(c);
     await d.checkPool(c, inputs.pool);
-    const r = await d.createCidataVolume(c, { pool: inputs.pool, name: inputs.name, content: { userData: inputs.userData, metaData: inputs.metaData, hostname: inputs.node } });
+    const r = await d.whileCreating(c, { kind: "volume", pool: inputs.pool, name: inputs.name }, () =>
+      d.createCidataVolume(c, { pool: inputs.pool, name: inputs.name, content: { userData: inputs.userData, metaData: inputs.metaData, hostname: inputs.node } }));
     const { userData: _secret, ...rest } = inputs;
     return { id: `${inputs.pool}/${inputs.name}`, outs: { ...rest, userDataSha256: r.userDataSha256, path: r.volume.path } };
   },
@@ -278,7 +279,8 @@ export const network = versioned("kairos-libvirt:Network", {
   async create(inputs: Props) {
     const c = conn(inputs);
     await d.checkConnection(c);
-    const info = inputs.mode === "existing" ? await d.requireNetwork(c, inputs.name) : await d.createNetwork(c, toNetworkSpec(inputs));
+    const info = inputs.mode === "existing" ? await d.requireNetwork(c, inputs.name)
+      : await d.whileCreating(c, { kind: "network", name: inputs.name }, () => d.createNetwork(c, toNetworkSpec(inputs)));
     return { id: info.uuid, outs: { ...inputs, uuid: info.uuid, bridge: info.bridge, owned: inputs.mode !== "existing" } };
   },
 
@@ -377,9 +379,9 @@ export const domain = versioned("kairos-libvirt:Domain", {
       await d.checkOvmf(c, type, spec.ovmf!.loader, spec.ovmf!.nvramTemplate);
     }
     const { type: _probed, ...rest } = spec;
-    const booted = await bootDomain(c, rest, {
+    const booted = await d.whileCreating(c, { kind: "domain", name: spec.name }, () => bootDomain(c, rest, {
       domainType: inputs.domainType, waitForAddress: inputs.waitForAddress !== false, addressTimeoutMs: inputs.addressTimeoutSeconds * 1000,
-    });
+    }));
     return {
       id: booted.info.uuid,
       outs: {

@@ -27,8 +27,8 @@ const REPLACE_ON = ["mode", "adminUser", "privateKey", "endpoint"];
 const UPDATE_ON = ["nodes", "sshTimeoutSeconds", "readyTimeoutSeconds", "intervalMs", "contextName", "drain"];
 const DEFAULT_DRAIN = { timeoutSeconds: 300, force: false };
 
-/** Who and where a node is: a change of these means the node must be waited for again. */
-const whereabouts = (n: Props) => JSON.stringify({ name: n?.name, address: n?.address, port: n?.port ?? 22 });
+/** Who and where a node is, and which machine (a replaced VM is a new one): a change means the node is waited for again. */
+const whereabouts = (n: Props) => JSON.stringify({ name: n?.name, address: n?.address, port: n?.port ?? 22, machine: n?.libvirt?.domain ?? null });
 const nodesOf = (p: Props): driver.ReadinessNode[] => (Array.isArray(p.nodes) ? p.nodes : []);
 
 /** State with its secrets wrapped, so the engine stores them encrypted. */

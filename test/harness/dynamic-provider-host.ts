@@ -145,6 +145,8 @@ export interface DynamicProviderHost {
   output(): string;
   /** Ends the host process; resolves when it has exited. Idempotent. */
   stop(): Promise<void>;
+  /** Kills the host process at once (SIGKILL), as a crash or a killed `pulumi up` ends it. */
+  kill(): Promise<void>;
 }
 
 const liveHosts = new Set<ChildProcess>();
@@ -333,6 +335,11 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
       client.close();
       await stop();
     },
+    async kill() {
+      if (!spawnError && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+      client.close();
+    },
   };
 }
 
@@ -483,6 +490,8 @@ export interface EngineStep {
 export interface ProgramRun {
   /** Dynamic resources created in this run (new ones and replacements), in the order they were created. */
   created: CreatedResource[];
+  /** With `refresh`: what each read of the prior state found (`gone`: the object no longer exists). */
+  refreshed: Array<{ type: string; name: string; changed: boolean; gone: boolean }>;
   /** The state after this run, in dependency order: pass it as `priorState` to run the program again. */
   state: StateEntry[];
   /** What happened to each dynamic resource, in order (deletes last, as the engine does them). */
@@ -518,6 +527,23 @@ export interface ProgramRunOptions extends HostOptions {
    * time, in registration order (gentler on a 2-core machine booting VMs).
    */
   parallel?: boolean;
+  /** Read every resource of `priorState` first and run over what was read (`pulumi up --refresh`). */
+  refresh?: boolean;
+  /** Names of resources to replace even without a change (`pulumi up --replace <urn>`). */
+  replace?: readonly string[];
+  /**
+   * Polled every second while the program runs: when it resolves true the provider host is killed
+   * (SIGKILL, as when `pulumi up` is killed) and the run rejects with an `InterruptedRun` holding
+   * the state the engine would have saved (what completed; a create in flight is not in it).
+   */
+  interruptWhen?: () => Promise<boolean>;
+}
+
+/** A run ended by `interruptWhen`: `state` is what the engine would have saved. */
+export class InterruptedRun extends Error {
+  constructor(readonly state: StateEntry[], readonly steps: EngineStep[]) {
+    super("the run was interrupted (provider host killed)");
+  }
 }
 
 /** What a registration request says beyond its inputs (the mock monitor's `newResource` does not see it). */
@@ -573,6 +599,17 @@ export async function runProgramWithDynamicProviders(
   const sdk = opts.sdk ?? pulumi;
   let host = await startDynamicProviderHost(opts);
   const prior = new Map((opts.priorState ?? []).map((e) => [keyOf(e.type, e.name), e]));
+  const refreshed: ProgramRun["refreshed"] = [];
+  if (opts.refresh) {
+    for (const e of dependencyOrder([...prior.values()])) {
+      const r = await host.read(e.type, e.id, e.outputs, { name: e.name, inputs: e.inputs });
+      const gone = r.id === "";
+      refreshed.push({ type: e.type, name: e.name, gone, changed: gone || JSON.stringify(r.properties) !== JSON.stringify(e.outputs) });
+      if (gone) prior.delete(keyOf(e.type, e.name));
+      else prior.set(keyOf(e.type, e.name), { ...e, outputs: r.properties });
+    }
+  }
+  const forced = new Set(opts.replace ?? []);
   const created: CreatedResource[] = [];
   const current = new Map<string, StateEntry>();
   const steps: EngineStep[] = [];
@@ -645,7 +682,9 @@ export async function runProgramWithDynamicProviders(
       for (const k of req.ignoreChanges) if (k in old.inputs) news[k] = old.inputs[k];
       const checked = await checkOrFail(args.type, args.name, old.inputs, news);
       const d = await host.diff(args.type, old.id, old.outputs, checked, { name: args.name, oldInputs: old.inputs });
-      const replaceKeys = [...d.replaces, ...req.replaceOnChanges.filter((k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(checked[k]))];
+      const replaceKeys = [
+        ...d.replaces, ...req.replaceOnChanges.filter((k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(checked[k])), ...(forced.has(args.name) ? ["--replace"] : []),
+      ];
       if (d.changes === "none" && replaceKeys.length === 0) {
         entry = { ...old, inputs: checked, deps: req.deps };
         current.set(key, entry);
@@ -712,9 +751,19 @@ export async function runProgramWithDynamicProviders(
   };
 
   const started = Date.now();
+  let interrupted = false;
+  let polledAt = 0;
   try {
     await construct();
     for (;;) {
+      if (opts.interruptWhen && !interrupted && Date.now() - polledAt >= 1000) {
+        polledAt = Date.now();
+        if (await opts.interruptWhen()) {
+          interrupted = true;
+          await host.kill();
+          throw new InterruptedRun(stateNow(), steps);
+        }
+      }
       if (errors.length > 0) throw errors[0];
       if (pending === 0 && Date.now() - lastAt >= settleMs) break;
       if (Date.now() - started >= timeoutMs) {
@@ -727,12 +776,14 @@ export async function runProgramWithDynamicProviders(
     const failures = await deleteAll([...removed], true);
     if (failures.length > 0) throw new Error(`deletes after the update failed:\n${failures.join("\n")}`);
   } catch (e) {
-    // A first run cleans up after itself; over a prior state, what exists is kept for the test to see.
-    if (!opts.priorState) await destroy().catch(() => undefined);
+    // A first run cleans up after itself; over a prior state, what exists is kept for the test to
+    // see; an interrupted run leaves what it left, as a killed `pulumi up` does.
+    if (interrupted) finished = true;
+    else if (!opts.priorState) await destroy().catch(() => undefined);
     else await stop();
     throw e;
   }
-  const run: ProgramRun = { created, get state() { return stateNow(); }, steps, mocked, host, destroy, stop };
+  const run: ProgramRun = { created, refreshed, get state() { return stateNow(); }, steps, mocked, host, destroy, stop };
   return run;
 }
 

@@ -227,7 +227,7 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     // State written before kubeconfig names: an update (here a node joining) keeps k3s' names, so
     // the Kubernetes provider records its clusterIdentifier before the kubeconfig changes; a refresh names it.
     await h.control(h.adminUser, "nodes", "n0\nn1\n");
-    const { kubeconfigContext: _c, contextName: _n, ...legacy } = { ...r.properties, kubeconfig: secret(nameKubeconfig(kc, "default", "kairos-demo")) };
+    const { kubeconfigContext: _c, contextName: _n, ...legacy }: Record<string, unknown> = { ...r.properties, kubeconfig: secret(nameKubeconfig(kc, "default", "kairos-demo")) };
     const joined = (await host.check(TYPE, {}, inputs({ contextName: "kairos-demo" }))).inputs;
     const updated = await host.update(TYPE, r.id, legacy, joined);
     expect(reveal<string>(updated.kubeconfig)).toContain("current-context: default");
