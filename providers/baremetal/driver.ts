@@ -6,7 +6,9 @@
  * its own on first boot, so one machine legitimately presents two keys: `hostKeyLive` (pinned by
  * `host.hostKey` or recorded on first contact) guards the install session, `hostKey` (pinned by
  * `host.installedHostKey` or recorded on first contact after the reboot) guards every later
- * connection; a different key later is a `HostKeyMismatchError`, never a silent accept.
+ * connection; a different key later is a `HostKeyMismatchError`, never a silent accept. A given
+ * `host.installedHostKey` wins over the recorded `hostKey` (spec.ts pinnedHostKey), so a machine
+ * reinstalled outside Pulumi is re-pinned by changing that input.
  */
 import {
   INSTALL_CONFIG_FILE, MAKE_PRIVATE_DIR_COMMAND, RESET_COMMAND, manualInstallCommand, removePrivateDirCommand,
@@ -17,7 +19,7 @@ import {
 } from "../ssh";
 import {
   BareMetalNodeInputs, BareMetalNodeOutputs, DEFAULT_DEVICE, DEFAULT_LIVE_USER, DEFAULT_TIMEOUTS, checkInputs, configDigest,
-  formatIssue,
+  formatIssue, pinnedHostKey,
 } from "./spec";
 
 export interface DriverOptions {
@@ -37,9 +39,9 @@ function liveTarget(i: BareMetalNodeInputs): SshTarget {
   };
 }
 
-/** The installed system as the cluster admin, pinned to `hostKey` when known. */
-export function adminTarget(i: BareMetalNodeInputs, hostKey?: string): SshTarget {
-  return { host: i.host.address, port: i.host.port ?? 22, user: i.adminUser, privateKey: i.adminPrivateKey, hostKey: hostKey || i.host.installedHostKey || undefined };
+/** The installed system as the cluster admin: pinned to `host.installedHostKey` if given, else to `recorded` when known. */
+export function adminTarget(i: BareMetalNodeInputs, recorded?: string): SshTarget {
+  return { host: i.host.address, port: i.host.port ?? 22, user: i.adminUser, privateKey: i.adminPrivateKey, hostKey: pinnedHostKey(i.host, recorded) };
 }
 
 function assertValid(i: BareMetalNodeInputs): void {
@@ -126,8 +128,9 @@ export async function installNode(i: BareMetalNodeInputs, opts: DriverOptions = 
 }
 
 /**
- * Checks the installed node for `read`: reachable as the admin with the recorded host key. A
- * different host key throws (`HostKeyMismatchError`); anything else unreachable returns false.
+ * Checks the installed node for `read`: reachable as the admin with the pinned host key (the input
+ * if given, else the recorded one). A different host key throws (`HostKeyMismatchError`); anything
+ * else unreachable returns false.
  */
 export async function probeNode(state: BareMetalNodeOutputs, opts: { timeoutMs?: number } = {}): Promise<boolean> {
   try {
@@ -140,7 +143,7 @@ export async function probeNode(state: BareMetalNodeOutputs, opts: { timeoutMs?:
 }
 
 /**
- * `kairos-agent reset --unattended --reboot` as the admin, pinned to the recorded key. The reset
+ * `kairos-agent reset --unattended --reboot` as the admin, pinned like probeNode. The reset
  * reboots the machine, so a dropped connection counts as done.
  */
 export async function resetNode(state: BareMetalNodeOutputs, opts: DriverOptions & { timeoutMs?: number } = {}): Promise<void> {

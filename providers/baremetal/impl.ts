@@ -46,9 +46,15 @@ export const node = versioned("kairos:BareMetalNode", {
   },
 
   async update(_id, olds, news) {
-    // Only connection settings changed (diff replaces everything else): keep what the install found.
+    // Only connection settings changed (diff replaces everything else): keep what the install found,
+    // except the installed key when `host.installedHostKey` now names another one (re-pinned).
     const o = olds as BareMetalNodeOutputs;
-    return { outs: withSecrets({ ...(news as BareMetalNodeInputs), address: o.address, hostKeyLive: o.hostKeyLive, hostKey: o.hostKey, installedAt: o.installedAt, configDigest: o.configDigest, reachable: o.reachable }) };
+    const n = news as BareMetalNodeInputs;
+    const hostKey = spec.pinnedHostKey(n.host, o.hostKey) ?? o.hostKey;
+    const outs: BareMetalNodeOutputs = { ...n, address: o.address, hostKeyLive: o.hostKeyLive, hostKey, installedAt: o.installedAt, configDigest: o.configDigest, reachable: o.reachable };
+    // A new pin is checked now (a wrong key fails this update, not the next refresh).
+    if (hostKey !== o.hostKey) outs.reachable = await driver.probeNode(outs);
+    return { outs: withSecrets(outs) };
   },
 
   async delete(_id, props) {

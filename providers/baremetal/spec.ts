@@ -6,7 +6,7 @@ import { isIP } from "net";
 import { configDigest } from "../../kairos/cluster-config";
 import type { ValidationIssue } from "../../kairos/cloudconfig/model";
 import { INSTALL_DEVICE_PATTERN } from "../../kairos/scripts";
-import { parseHostKey } from "../ssh/hostkey";
+import { formatHostKey, parseHostKey } from "../ssh/hostkey";
 import { UNKNOWN_VALUE } from "../wire";
 
 /** One machine booted into the Kairos live ISO, reachable over SSH. */
@@ -31,7 +31,8 @@ export interface BareMetalHost {
   /**
    * Expected host key of the *installed* system. Default: the installed system generates new keys
    * on first boot, so the first key seen after the reboot is recorded (`hostKey`) with a warning,
-   * and later reads refuse any other.
+   * and later reads refuse any other. When given, it wins over the recorded key: after a reinstall
+   * outside Pulumi, set it to the machine's new key to re-pin it (an update, not a reinstall).
    */
   installedHostKey?: string;
   /** Install target: "auto" (Kairos picks) or a device path such as /dev/sda. Default "auto". */
@@ -67,7 +68,10 @@ export interface BareMetalNodeOutputs extends BareMetalNodeInputs {
   address: string;
   /** Host key of the live system, `"<type> <base64>"`. */
   hostKeyLive: string;
-  /** Host key of the installed system; later connections must present exactly this key. */
+  /**
+   * Host key of the installed system: `host.installedHostKey` when given, else the first key seen
+   * after the install. Later connections must present exactly this key (see pinnedHostKey).
+   */
   hostKey: string;
   /** ISO 8601 time the installed system first answered. */
   installedAt: string;
@@ -137,6 +141,19 @@ export function formatIssue(i: ValidationIssue): string {
 // The one digest of a rendered config, shared with the cluster composition; re-exported for callers.
 export { configDigest };
 
+/** `"<type> <base64>"` of a key line (comment dropped), the form `hostKey` is recorded in. */
+function keyOf(line: string): string {
+  return formatHostKey(parseHostKey(line, "host.installedHostKey"));
+}
+
+/**
+ * The key the installed system must present: `host.installedHostKey` when given, so changing it
+ * re-pins a machine reinstalled outside Pulumi; else `recorded`, the key seen at first contact.
+ */
+export function pinnedHostKey(host: Pick<BareMetalHost, "installedHostKey">, recorded?: string): string | undefined {
+  return host.installedHostKey ? keyOf(host.installedHostKey) : recorded || undefined;
+}
+
 export interface DiffDecision {
   changes: boolean;
   /** Properties whose change needs a reinstall. */
@@ -145,8 +162,10 @@ export interface DiffDecision {
 
 /**
  * A different config, machine, port, disk or admin needs a reinstall (Kairos reads its cloud-config
- * once, docs/kairos-notes.md §8.3): replace. Credentials, pins of the live key, timeouts and onDestroy only
- * change how later calls connect: update in place.
+ * once, docs/kairos-notes.md §8.3): replace. Credentials, host-key pins, timeouts and onDestroy only
+ * change how later calls connect: update in place. The live key matters only to a future install;
+ * an installed key that differs from the recorded one re-pins the machine (reinstalled outside
+ * Pulumi, it now presents that key), so `update` records it.
  */
 export function diffInputs(olds: BareMetalNodeOutputs, news: BareMetalNodeInputs): DiffDecision {
   const replaces: string[] = [];
@@ -162,6 +181,7 @@ export function diffInputs(olds: BareMetalNodeOutputs, news: BareMetalNodeInputs
   const changes = replaces.length > 0
     || !same(oh.user ?? DEFAULT_LIVE_USER, nh.user ?? DEFAULT_LIVE_USER) || !same(oh.password, nh.password) || !same(oh.privateKey, nh.privateKey)
     || !same(oh.hostKey, nh.hostKey) || !same(oh.installedHostKey, nh.installedHostKey)
+    || (!!nh.installedHostKey && !unknown(nh.installedHostKey) && keyOf(nh.installedHostKey) !== olds.hostKey)
     || olds.adminPrivateKey !== news.adminPrivateKey || !same(olds.timeouts, news.timeouts) || (olds.onDestroy ?? "none") !== (news.onDestroy ?? "none");
   return { changes, replaces };
 }

@@ -149,13 +149,14 @@ function canonical(v: unknown): string {
 
 /**
  * Every change rewrites the files (replace); so does drift found by `read`. State of older versions
- * has no `folder`: the first `up` with a `folder` moves the files into it.
+ * has no `folder`: their files stay where they are (a provider upgrade rebuilds no media) until
+ * another change rewrites them, into the folder.
  */
 export function diffInputs(olds: NodeMediaOutputs, news: NodeMediaInputs): string[] {
   const replaces: string[] = [];
   if (olds.configDigest !== configDigest(news.cloudConfig)) replaces.push("cloudConfig");
   if (olds.outputDir !== news.outputDir) replaces.push("outputDir");
-  if ((olds.folder ?? "") !== (news.folder ?? "")) replaces.push("folder");
+  if (olds.folder !== undefined && olds.folder !== (news.folder ?? "")) replaces.push("folder");
   if (olds.node !== news.node) replaces.push("node");
   if (canonical(olds.roleIso) !== canonical(news.roleIso)) replaces.push("roleIso");
   if ((olds.drift ?? []).length > 0 && !replaces.includes("files")) replaces.push("files");

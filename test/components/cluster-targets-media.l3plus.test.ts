@@ -2,7 +2,8 @@
  * L3+: a KairosCluster with the media target run as a program under the mock monitor, its dynamic
  * resources (ClusterSecrets, one NodeMedia per node) created for real through Pulumi's
  * dynamic-provider host: the ISOs on disk hold exactly the configs the component rendered (read
- * back with xorriso), owner-only; destroy removes every file.
+ * back with xorriso), owner-only in the cluster's own folder inside outputDir; destroy removes every
+ * file and that folder, never outputDir.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -36,6 +37,9 @@ describe("KairosCluster media target in a program run through the real host (L3+
     const baseIso = path.join(root, "kairos.iso");
     execFileSync("xorriso", ["-as", "mkisofs", "-quiet", "-V", "KAIROS", "-o", baseIso, tree], { stdio: "ignore" });
     const outputDir = path.join(root, "media");
+    fs.mkdirSync(outputDir, { mode: 0o755 }); // the user's folder: its mode is never changed
+    fs.chmodSync(outputDir, 0o755);
+    const folder = path.join(outputDir, "shop"); // the target's own folder, named after the cluster
 
     let cluster: KairosCluster | undefined;
     run = await runProgramWithDynamicProviders(() => {
@@ -54,15 +58,17 @@ describe("KairosCluster media target in a program run through the real host (L3+
     const k3sToken = await value(cluster!.k3sToken);
     expect(configs["shop-agent-0"]).toContain("https://10.42.0.10:6443");
 
-    expect(fs.readdirSync(outputDir).sort()).toEqual(["shop-agent-0-cidata.iso", "shop-agent.iso", "shop-server-0-cidata.iso", expect.stringMatching(/^shop-(init|server)\.iso$/)]);
-    expect(fs.statSync(outputDir).mode & 0o777).toBe(0o700);
-    for (const f of fs.readdirSync(outputDir)) expect(fs.statSync(path.join(outputDir, f)).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(outputDir)).toEqual(["shop"]);
+    expect(fs.readdirSync(folder).sort()).toEqual(["shop-agent-0-cidata.iso", "shop-agent.iso", "shop-server-0-cidata.iso", expect.stringMatching(/^shop-(init|server)\.iso$/)]);
+    expect(fs.statSync(outputDir).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(folder).mode & 0o777).toBe(0o700);
+    for (const f of fs.readdirSync(folder)) expect(fs.statSync(path.join(folder, f)).mode & 0o777).toBe(0o600);
     for (const node of ["shop-server-0", "shop-agent-0"]) {
-      const seed = readIso(path.join(outputDir, `${node}-cidata.iso`));
+      const seed = readIso(path.join(folder, `${node}-cidata.iso`));
       expect(seed.volumeId).toBe("cidata");
       expect(seed.files["user-data"]).toBe(configs[node]);
     }
-    const agentIso = readIso(path.join(outputDir, "shop-agent.iso"));
+    const agentIso = readIso(path.join(folder, "shop-agent.iso"));
     expect(agentIso.files["config.yaml"]).toBe(roleCloudConfig(configs["shop-agent-0"]));
     expect(agentIso.files["README.txt"]).toBe("stand-in for a Kairos live ISO\n");
 
@@ -70,6 +76,7 @@ describe("KairosCluster media target in a program run through the real host (L3+
     expect(run.host.output()).not.toContain(k3sToken);
 
     await run.destroy();
-    expect(fs.readdirSync(outputDir)).toEqual([]);
+    expect(fs.readdirSync(outputDir)).toEqual([]); // our folder went with the files; outputDir stays
+    expect(fs.statSync(outputDir).mode & 0o777).toBe(0o755);
   }, 240_000);
 });

@@ -31,7 +31,11 @@ export interface SshTargetHost {
   privateKey?: pulumi.Input<string>;
   /** Expected live-system host key (`ssh-ed25519 AAAA...`). @default - first seen, recorded with a warning */
   hostKey?: string;
-  /** Expected installed-system host key. @default - first seen after the install reboot, recorded */
+  /**
+   * Expected installed-system host key; when given it wins over the recorded one, so after a reinstall
+   * outside Pulumi, set it to the machine's new key (an update, not a reinstall).
+   * @default - first seen after the install reboot, recorded
+   */
   installedHostKey?: string;
   /** Install disk: "auto" or a device path such as /dev/sda. @default "auto" */
   device?: string;

@@ -143,6 +143,19 @@ describe("bare-metal driver: install over SSH from the live system", () => {
       await expect(probeNode({ ...state, hostKey: h.liveHostKey })).rejects.toBeInstanceOf(HostKeyMismatchError);
     });
 
+    // A machine reinstalled outside Pulumi: state recorded key A (here the live key), the machine
+    // presents B (the installed key) and the user names B in host.installedHostKey.
+    it("pins host.installedHostKey over the recorded key, for probe and reset", async () => {
+      const repinned = { ...state, hostKey: h.liveHostKey, host: { ...state.host, installedHostKey: h.installedHostKey } };
+      await expect(probeNode(repinned)).resolves.toBe(true);
+      await resetNode(repinned, { intervalMs: 200, timeoutMs: 10_000 });
+      expect(h.calls(h.adminUser)).toEqual(["sudo kairos-agent reset --unattended --reboot", "kairos-agent reset --unattended --reboot"]);
+    });
+
+    it("refuses a node that does not present the key named in host.installedHostKey, even if it matches the recorded one", async () => {
+      await expect(probeNode({ ...state, host: { ...state.host, installedHostKey: h.liveHostKey } })).rejects.toBeInstanceOf(HostKeyMismatchError);
+    });
+
     it("resets the node with kairos-agent reset through sudo", async () => {
       await resetNode(state, { intervalMs: 200, timeoutMs: 10_000 });
       expect(h.calls(h.adminUser)).toEqual([

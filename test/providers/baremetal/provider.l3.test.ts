@@ -96,6 +96,17 @@ describe("L3: BareMetalNode through Pulumi's dynamic provider host", () => {
     expect(updated.hostKey).toBe(h.installedHostKey);
     expect(updated.timeouts).toEqual({ connectMs: 30_000 });
 
+    // Reinstalled outside Pulumi: state recorded key A (here the live key), the machine presents B
+    // (the installed key), and the user re-pins it by naming B in host.installedHostKey.
+    const stale = { ...s, hostKey: h.liveHostKey };
+    const repin = (key: string) => ({ ...inputs(), host: { ...(reveal(inputs().host) as PropertyMap), installedHostKey: key } });
+    expect(await host!.diff(TYPE, created.id, stale, repin(h.installedHostKey))).toMatchObject({ changes: "some", replaces: [], deleteBeforeReplace: false });
+    const repinned = await host!.update(TYPE, created.id, stale, repin(h.installedHostKey));
+    expect(repinned.hostKey).toBe(h.installedHostKey);
+    expect(repinned.reachable).toBe(true);
+    expect((await host!.read(TYPE, created.id, repinned)).properties).toMatchObject({ reachable: true, hostKey: h.installedHostKey });
+    await expect(host!.update(TYPE, created.id, s, repin(h.liveHostKey))).rejects.toThrow(/update failed: host key mismatch for .*: expected SHA256:/);
+
     h.resetStubs(h.adminUser);
     await host!.delete(TYPE, created.id, { ...s, onDestroy: "none" });
     expect(h.calls(h.adminUser)).toEqual([]);

@@ -1,7 +1,10 @@
 /** L0: bare-metal node input validation and the replace/update rule. */
 import { BareMetalNodeInputs, BareMetalNodeOutputs, checkInputs, configDigest, diffInputs } from "../../../providers/baremetal";
+import { pinnedHostKey } from "../../../providers/baremetal/spec";
 
 const ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+/** Another machine's key: the one a reinstall outside Pulumi would bring. */
+const ED25519_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3ZqYaqOXbeA1DQ4Czf2uJ/KpMgFHY21qDCPi3k+yDx";
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -69,9 +72,36 @@ describe("diffInputs", () => {
     ["the admin key", (i) => { i.adminPrivateKey = KEY + "\n"; }, { changes: true, replaces: [] }],
     ["onDestroy", (i) => { i.onDestroy = "reset"; }, { changes: true, replaces: [] }],
     ["timeouts", (i) => { i.timeouts = { rebootMs: 5000 }; }, { changes: true, replaces: [] }],
+    ["the installed host key (recorded A, the machine reinstalled outside Pulumi now presents B)", (i) => { i.host.installedHostKey = ED25519_B; }, { changes: true, replaces: [] }],
+    ["the live host key (matters only to a future install)", (i) => { i.host.hostKey = ED25519_B; }, { changes: true, replaces: [] }],
+    ["the installed host key during preview", (i) => { i.host.installedHostKey = UNKNOWN; }, { changes: true, replaces: [] }],
   ])("a change of %s", (_t, mutate, decision) => {
     const i = good();
     mutate(i);
     expect(diffInputs(state(), i)).toEqual(decision);
+  });
+
+  it("an unchanged installed key that matches the recorded one (comment aside) is no change", () => {
+    const i = good();
+    i.host.installedHostKey = `${ED25519} root@edge-1`;
+    expect(diffInputs({ ...state(), host: { ...i.host } }, i)).toEqual({ changes: false, replaces: [] });
+  });
+
+  it("an unchanged installed key that the recorded one does not match yet is an update (it gets recorded)", () => {
+    const i = good();
+    i.host.installedHostKey = ED25519_B;
+    expect(diffInputs({ ...state(), host: { ...i.host } }, i)).toEqual({ changes: true, replaces: [] });
+  });
+});
+
+describe("pinnedHostKey", () => {
+  it("pins the installed key input over the recorded key, in the recorded form", () => {
+    expect(pinnedHostKey({ installedHostKey: `${ED25519_B} root@edge-1` }, ED25519)).toBe(ED25519_B);
+  });
+
+  it("without the input, pins the key recorded at first contact, or nothing before it", () => {
+    expect(pinnedHostKey({}, ED25519)).toBe(ED25519);
+    expect(pinnedHostKey({ installedHostKey: "" }, ED25519)).toBe(ED25519);
+    expect(pinnedHostKey({})).toBeUndefined();
   });
 });

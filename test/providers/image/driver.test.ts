@@ -4,6 +4,7 @@
  * real. With KAIROS_E2E=1 the same builds run against the real engine (internet and a daemon needed).
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
@@ -193,5 +194,76 @@ if (!E2E) describe("push and podman", () => {
     expect(new Set(calls.map((c) => c.engine))).toEqual(new Set(["podman"]));
     expect(calls.find((c) => c.argv[0] === "build")!.argv).not.toContain("--progress=plain");
     expect(calls.find((c) => c.argv[0] === "run")!.argv).toContain("/run/podman/podman.sock:/var/run/docker.sock");
+  });
+});
+
+if (!E2E) describe("registry login in a private folder", () => {
+  /**
+   * docker/podman wrappers around the stand-in that keep a login where the real engines do
+   * (DOCKER_CONFIG, else ~/.docker/config.json; REGISTRY_AUTH_FILE, else a file under the home) and
+   * let push succeed only with it, recording the auth file each saw and its folder's mode.
+   */
+  const WRAPPER = `#!/bin/sh
+name=$(basename "$0")
+if [ "$name" = docker ]; then auth="\${DOCKER_CONFIG:-$HOME/.docker}/config.json"; else auth="\${REGISTRY_AUTH_FILE:-$HOME/.config/containers/auth.json}"; fi
+case "$1" in
+  login) mkdir -p "$(dirname "$auth")"; printf '{"auths":{"%s":{}}}' "$5" > "$auth"
+         echo "login $auth $(stat -c %a "$(dirname "$auth")")" >> "$FAKE_ENGINE_DIR/auth.log" ;;
+  push)  [ -f "$auth" ] || { echo "push: no credentials in $auth" >&2; exit 1; }
+         echo "push $auth" >> "$FAKE_ENGINE_DIR/auth.log" ;;
+esac
+exec "$REAL_ENGINE_DIR/$name" "$@"
+`;
+  let wrappers: string;
+  let home: string;
+  const oldHome = process.env.HOME;
+  beforeAll(() => {
+    wrappers = path.join(env.root, "wrappers");
+    fs.mkdirSync(wrappers);
+    for (const name of ["docker", "podman"]) fs.writeFileSync(path.join(wrappers, name), WRAPPER, { mode: 0o755 });
+    process.env.REAL_ENGINE_DIR = path.join(env.root, "bin");
+  });
+  beforeEach(() => {
+    home = fs.mkdtempSync(path.join(env.root, "home-"));
+    process.env.HOME = home; // the user's home, as the engines would see it
+    fs.rmSync(path.join(env.stateDir, "auth.log"), { force: true });
+  });
+  afterEach(() => { process.env.HOME = oldHome; });
+  afterAll(() => { delete process.env.REAL_ENGINE_DIR; });
+
+  /** [step, auth file, mode of its folder] per login and push, in order. */
+  const seen = () => fs.readFileSync(path.join(env.stateDir, "auth.log"), "utf8").trim().split("\n").map((l) => l.split(" "));
+  const push = (name: string, engine: "docker" | "podman") => ({
+    ...req(name, ["iso"]), spec: spec(["iso"], { engine }), engineBinary: path.join(wrappers, engine),
+    push: { repository: "registry.example.test/team/kairos", username: "bot", password: PASSWORD },
+  });
+
+  test.each<["docker" | "podman", string]>([["docker", "config.json"], ["podman", "auth.json"]])(
+    "%s: login and push see one private folder (0700) outside the home, gone after the push", async (engine, file) => {
+      await buildImage(push(`auth-${engine}`, engine));
+      const [login, pushed] = seen();
+      const dir = path.dirname(login[1]);
+      expect(login).toEqual(["login", path.join(dir, file), "700"]);
+      expect(pushed).toEqual(["push", path.join(dir, file)]);
+      expect(path.dirname(dir)).toBe(os.tmpdir());
+      expect(path.basename(dir)).toMatch(/^kairos-registry-auth-/);
+      expect(fs.existsSync(dir)).toBe(false);
+      expect(allFiles(home)).toEqual([]); // nothing written to the user's engine config
+    });
+
+  test("a refused login removes the folder too", async () => {
+    process.env.FAKE_ENGINE_FAIL = "login";
+    await expect(buildImage(push("auth-fail", "docker"))).rejects.toThrow(/logging in to registry\.example\.test failed/);
+    const [login] = seen();
+    expect(fs.existsSync(path.dirname(login[1]))).toBe(false);
+    expect(allFiles(home)).toEqual([]);
+  });
+
+  test("without credentials, push uses the user's own login", async () => {
+    const own = path.join(home, ".docker", "config.json");
+    fs.mkdirSync(path.dirname(own), { recursive: true });
+    fs.writeFileSync(own, '{"auths":{}}');
+    await buildImage({ ...push("auth-own", "docker"), push: { repository: "registry.example.test/team/kairos" } });
+    expect(seen()).toEqual([["push", own]]);
   });
 });

@@ -289,7 +289,8 @@ describe("diff (L0)", () => {
   test.each<[string, NodeMediaOutputs, NodeMediaInputs, string[]]>([
     ["nothing changed", state(base), base, []],
     ["another folder moves the files", state(base), { ...base, folder: "other" }, ["folder"]],
-    ["state of an older version (no folder) moves the files into the folder", state({ ...base, folder: undefined }), base, ["folder"]],
+    ["state of an older version (no folder) keeps its files where they are", state({ ...base, folder: undefined }), base, []],
+    ["state of an older version with another change: rewritten, into the folder", state({ ...base, folder: undefined }), { ...base, cloudConfig: "#cloud-config\nhostname: x\n" }, ["cloudConfig"]],
     ["no folder before or after", state({ ...base, folder: undefined }), { ...base, folder: undefined }, []],
   ])("%s", (_t, olds, news, replaces) => {
     expect(diffInputs(olds, news)).toEqual(replaces);

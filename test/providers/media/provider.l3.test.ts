@@ -123,13 +123,16 @@ describe("L3: NodeMedia through Pulumi's dynamic provider host", () => {
     expect(fs.statSync(userDir).mode & 0o777).toBe(0o755);
   });
 
-  it("state of an older version (files directly in outputDir, no folder): diff moves them, delete removes the recorded files and leaves outputDir", async () => {
+  it("state of an older version (files directly in outputDir, no folder): kept where they are (no rebuild on upgrade), delete removes the recorded files and leaves outputDir", async () => {
     const userDir = path.join(root, "legacy");
     fs.mkdirSync(userDir, { mode: 0o755 });
     fs.chmodSync(userDir, 0o755);
     const old = await host!.create(TYPE, { ...inputs(), outputDir: userDir }, { name: "demo-server-0", timeoutMs: 90_000 });
     expect((old.properties.files as PropertyMap[]).map((f) => path.dirname(String(f.path)))).toEqual([userDir, userDir]);
-    expect(await host!.diff(TYPE, old.id, old.properties, { ...inputs(), outputDir: userDir, folder: "demo" })).toMatchObject({ changes: "some", replaces: ["folder"], deleteBeforeReplace: true });
+    expect(await host!.diff(TYPE, old.id, old.properties, { ...inputs(), outputDir: userDir, folder: "demo" })).toMatchObject({ changes: "none", replaces: [] });
+    // Another change rewrites them, into the folder.
+    expect(await host!.diff(TYPE, old.id, old.properties, { ...inputs(), outputDir: userDir, folder: "demo", cloudConfig: "#cloud-config\nhostname: other\n" }))
+      .toMatchObject({ changes: "some", replaces: ["cloudConfig"] });
     await host!.delete(TYPE, old.id, old.properties);
     expect(fs.readdirSync(userDir)).toEqual([]);
     expect(fs.statSync(userDir).mode & 0o777).toBe(0o755);
