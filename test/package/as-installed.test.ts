@@ -130,8 +130,10 @@ describe("a program in the consumer folder (L3+ from the installed package)", ()
     }, { sdk, cwd: programDir, env: { HOME: scratch.dir, TMPDIR: scratch.dir }, callTimeoutMs: 420_000, timeoutMs: 900_000, settleMs: 3000 });
 
     const kinds = program.created.map((r) => r.type.split(":").pop());
-    expect([...kinds].sort()).toEqual(["BaseImageVolume", "CidataVolume", "ClusterReady", "ClusterSecrets", "Domain", "Network", "NodeDisk"]);
-    expect(kinds[kinds.length - 1]).toBe("ClusterReady");
+    expect([...kinds].sort()).toEqual(["BaseImageVolume", "CidataVolume", "ClusterReady", "ClusterSecrets", "Domain", "Network", "NodeConfig", "NodeDisk"]);
+    // The cluster is Ready only after its domain runs; each node's NodeConfig follows readiness.
+    expect(kinds.indexOf("ClusterReady")).toBeGreaterThan(kinds.indexOf("Domain"));
+    expect(kinds[kinds.length - 1]).toBe("NodeConfig");
     expect(await value(cluster.kubeconfig as never)).toContain("server: https://10.216.");
     for (const r of program.created) {
       const text = String(r.outputs.__provider);
