@@ -119,7 +119,7 @@ const drainOf = (a: KairosClusterArgs) => ({ timeoutSeconds: a.rollout?.drainTim
 function createNodeConfigs(
   name: string, parent: pulumi.ComponentResource, a: KairosClusterArgs, nodes: Skeleton[], created: Record<string, TargetNode>,
   texts: Record<string, pulumi.Output<string>>, k3sDigests: Record<string, pulumi.Output<string>>, ready: pulumi.Resource,
-  access: { adminUser: string; privateKey: pulumi.Output<string>; timeouts: { sshSeconds: number; readySeconds: number } },
+  access: { adminUser: string; privateKey: pulumi.Output<string>; timeouts: { sshSeconds: number; readySeconds: number }; secretsDigest: pulumi.Output<string> },
 ): NodeConfig[] {
   const p2p = a.p2p !== undefined;
   const servers = nodes.filter((n) => p2p || n.group === "server").map((n) => created[n.name]);
@@ -142,6 +142,8 @@ function createNodeConfigs(
       // configChange "reinstall" rebuilds the node instead: its NodeConfig only follows.
       k3sDigest: k3sDigests[n.name],
       ...(t.restartDigest ? { restartDigest: t.restartDigest } : {}),
+      secretsDigest: access.secretsDigest,
+      ...(t.libvirt ? { machineId: t.libvirt.apply((l) => l.domain) } : {}),
       servers: serverAccess,
       mode: a.configChange === "reinstall" ? "reinstall" : mode,
       drain: drainOf(a),
@@ -216,6 +218,8 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
     }));
 
   const configChange = a.configChange ?? "reboot";
+  // A digest of high-entropy tokens reveals nothing of them; plain, so diffs can show it changed.
+  const secretsDigest = pulumi.unsecret(pulumi.all([secrets.k3sToken, secrets.networkToken]).apply(([k, n]) => configDigest(JSON.stringify([k, n]))));
   const created: Record<string, TargetNode> = {};
   const texts: Record<string, pulumi.Output<string>> = {};
   const k3sDigests: Record<string, pulumi.Output<string>> = {};
@@ -226,7 +230,7 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
       texts[s.name] = text;
       k3sDigests[s.name] = pulumi.unsecret(rendered.apply((t) => t[s.name].k3sDigest));
       created[s.name] = target.createNode(
-        { name: s.name, role: s.role, index: s.index, group: s.group, cloudConfig: text, configDigest: pulumi.unsecret(text.apply(configDigest)), configChange },
+        { name: s.name, role: s.role, index: s.index, group: s.group, cloudConfig: text, configDigest: pulumi.unsecret(text.apply(configDigest)), configChange, secretsDigest },
         { dependsOn },
       );
     }
@@ -279,7 +283,7 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
     // A stable identity: a renewed or renamed kubeconfig, or nodes joining, update the provider
     // instead of replacing it (and every workload created with it).
     kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig, clusterIdentifier: kubeconfigContextName(cluster) }, { parent });
-    nodeConfigs = createNodeConfigs(name, parent, a, sk.nodes, created, texts, k3sDigests, ready, { adminUser, privateKey: secrets.sshPrivateKey, timeouts });
+    nodeConfigs = createNodeConfigs(name, parent, a, sk.nodes, created, texts, k3sDigests, ready, { adminUser, privateKey: secrets.sshPrivateKey, timeouts, secretsDigest });
   }
   return {
     nodes, apiEndpoint, kubeconfig, cloudConfigs, kubernetesProvider,

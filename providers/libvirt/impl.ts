@@ -155,8 +155,15 @@ export const nodeDisk = versioned("kairos-libvirt:NodeDisk", {
     return { inputs, failures };
   },
 
+  /**
+   * A new disk for a new size or base, and when a reinstall is asked for (`reinstallDigest`,
+   * `rebuildDigest` changed). State written before a digest existed only records it: a provider
+   * upgrade never rebuilds a node.
+   */
   async diff(_id: string, olds: Props, news: Props) {
-    return diffResult(news, changed(olds, news, ["uri", "pool", "name", "sizeGiB", "baseVolume", "basePool", "reinstallDigest"]));
+    const rebuild = ["reinstallDigest", "rebuildDigest"].filter((k) => olds[k] !== undefined && olds[k] !== news[k]);
+    const record = ["reinstallDigest", "rebuildDigest"].filter((k) => olds[k] === undefined && news[k] !== undefined);
+    return diffResult(news, [...changed(olds, news, ["uri", "pool", "name", "sizeGiB", "baseVolume", "basePool"]), ...rebuild], record);
   },
 
   async create(inputs: Props) {
@@ -173,7 +180,11 @@ export const nodeDisk = versioned("kairos-libvirt:NodeDisk", {
     return v ? { id, props: { ...props, path: v.path, capacityBytes: v.capacityBytes, backingPath: v.backingPath ?? "" } } : { id: "", props: {} };
   },
 
-  update: rewriteState,
+  /** Only a first record of a digest (or a stale state) comes here. */
+  async update(_id: string, olds: Props, news: Props) {
+    const digests = Object.fromEntries(["reinstallDigest", "rebuildDigest"].filter((k) => news[k] !== undefined).map((k) => [k, news[k]]));
+    return { outs: { ...olds, ...digests } };
+  },
 
   async delete(_id: string, props: Props) {
     await d.deleteVolume(conn(props), props.pool, props.name);

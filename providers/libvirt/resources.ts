@@ -55,6 +55,8 @@ export interface NodeDiskArgs extends LibvirtOwnerArgs {
   sizeGiB: pulumi.Input<number>;
   /** A value whose change replaces the disk with a fresh one (KairosCluster's configChange "reinstall"). */
   reinstallDigest?: pulumi.Input<string>;
+  /** Another such value (KairosCluster: the cluster's tokens, which a running node cannot take). */
+  rebuildDigest?: pulumi.Input<string>;
   /** Base image volume to overlay (qcow2 backing store, never a copy). Omit for an empty disk (ISO-install mode). */
   baseVolume?: pulumi.Input<string>;
   /** Pool of the base volume. @default pool */

@@ -14,7 +14,7 @@ import {
 import { Connection, describeStall, domainStall, serialTail, virsh, virshOrMissing } from "../libvirt/driver";
 import { ProgressLog, stderrLog } from "../progress";
 import { PermanentError, retryUntil } from "../retry";
-import { SshTarget, describeTarget, sshExec, sshRun } from "../ssh/client";
+import { SshAuthError, SshTarget, describeTarget, sshExec, sshRun } from "../ssh/client";
 import { waitForSsh } from "../ssh/waits";
 
 /** A node as the day-2 operations reach it. */
@@ -29,6 +29,8 @@ export interface ClusterAccess {
   adminUser: string;
   /** The admin user's private key. Secret. */
   privateKey: string;
+  /** The key before a rotation, for nodes that do not have the new one yet (refused logins are retried with it). Secret. */
+  previousPrivateKey?: string;
   /** The servers, in plan order: kubectl runs on the first reachable one other than the node at hand. */
   servers: NodeAccess[];
 }
@@ -69,6 +71,19 @@ function targetOf(c: ClusterAccess, n: NodeAccess): SshTarget {
   return { host: n.address, port: n.port ?? 22, user: c.adminUser, privateKey: c.privateKey };
 }
 
+/**
+ * Runs `fn` against `n` with the cluster's key, and once more with the previous key when the
+ * login is refused: during a key rotation, nodes not yet rolled only know the old one.
+ */
+async function withKey<T>(c: ClusterAccess, n: NodeAccess, fn: (t: SshTarget) => Promise<T>): Promise<T> {
+  try {
+    return await fn(targetOf(c, n));
+  } catch (e) {
+    if (!(e instanceof SshAuthError) || !c.previousPrivateKey || c.previousPrivateKey === c.privateKey) throw e;
+    return fn({ ...targetOf(c, n), privateKey: c.previousPrivateKey });
+  }
+}
+
 /** Where kubectl runs for `node`: the first server that is not `node` itself, else `node` (a lone server). */
 export function kubectlVia(c: ClusterAccess, node: NodeAccess): NodeAccess {
   return c.servers.find((s) => s.name !== node.name) ?? c.servers.find((s) => s.name === node.name) ?? node;
@@ -105,37 +120,38 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
   const log = o.log ?? stderrLog;
   const t = targetOf(c, node);
   const viaNode = kubectlVia(c, node);
-  const via = targetOf(c, viaNode);
+  const onVia = <T>(fn: (t: SshTarget) => Promise<T>) => withKey(c, viaNode, fn);
   const intervalMs = o.intervalMs ?? 2000;
   const restarts = change.restart !== "none";
 
   if (restarts) {
     log.info(`${node.name}: cordon and drain (via ${viaNode.name})`);
-    await step(node.name, "cordon", () => sshRun(via, cordonCommand(node.name), { timeoutMs: 60_000 }));
-    await step(node.name, "drain", () => sshRun(via, drainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 60) * 1000 }));
+    await step(node.name, "cordon", () => onVia((v) => sshRun(v, cordonCommand(node.name), { timeoutMs: 60_000 })));
+    await step(node.name, "drain", () => onVia((v) => sshRun(v, drainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 60) * 1000 })));
   }
   if (change.config !== undefined) {
     log.info(`${node.name}: writing the new config to /oem`);
-    await step(node.name, "writing the config to /oem", async () => {
-      await sshRun(t, WRITE_OEM_CONFIG_COMMAND, { input: change.config, timeoutMs: 60_000 });
-      const written = (await sshRun(t, OEM_CONFIG_DIGEST_COMMAND, { timeoutMs: 30_000 })).stdout.trim();
+    // The node is not restarted yet: it may know only the previous key.
+    await step(node.name, "writing the config to /oem", () => withKey(c, node, async (n) => {
+      await sshRun(n, WRITE_OEM_CONFIG_COMMAND, { input: change.config, timeoutMs: 60_000 });
+      const written = (await sshRun(n, OEM_CONFIG_DIGEST_COMMAND, { timeoutMs: 30_000 })).stdout.trim();
       if (written !== sha256(change.config!)) throw new Error(`the file in /oem has sha256 ${written || "(none)"}, expected ${sha256(change.config!)}`);
-      if (change.k3sChanged) await sshRun(t, RESET_K3S_BOOTSTRAP_COMMAND, { timeoutMs: 30_000 });
-    });
+      if (change.k3sChanged) await sshRun(n, RESET_K3S_BOOTSTRAP_COMMAND, { timeoutMs: 30_000 });
+    }));
   }
   if (!restarts) return;
 
-  const before = await step(node.name, "reading the boot id", () => bootId(t));
+  const before = await step(node.name, "reading the boot id", () => withKey(c, node, bootId));
   if (change.restart === "powercycle") {
     if (!o.libvirt) throw new NodeChangeError(node.name, "power cycle", "the node has no libvirt domain to power cycle");
     log.info(`${node.name}: power cycle (new hardware settings)`);
     await step(node.name, "power cycle", () => powerCycle({ uri: o.libvirt!.uri }, o.libvirt!.domain, o.readySeconds * 1000));
   } else {
     log.info(`${node.name}: reboot`);
-    await step(node.name, "reboot", async () => {
+    await step(node.name, "reboot", () => withKey(c, node, async (n) => {
       // The connection may drop before the command returns: that is the reboot.
-      await sshExec(t, REBOOT_COMMAND, { timeoutMs: 30_000 }).catch(() => undefined);
-    });
+      await sshExec(n, REBOOT_COMMAND, { timeoutMs: 30_000 }).catch((e) => { if (e instanceof SshAuthError) throw e; });
+    }));
   }
 
   const deadline = Date.now() + o.readySeconds * 1000;
@@ -158,7 +174,7 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
   await step(node.name, "waiting for SSH", () => waitForSsh(t, { timeoutMs: left(), intervalMs, abortIf, diagnostics }));
   log.info(`${node.name}: back; waiting until Ready (via ${viaNode.name})`);
   await step(node.name, "waiting until Ready", () => retryUntil(async () => {
-    const r = await sshExec(via, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 15_000 });
+    const r = await onVia((v) => sshExec(v, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 15_000 }));
     if (r.code !== 0) throw new Error(`${K3S_NODES_COMMAND} exited with ${r.code}: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
     const row = parseNodes(r.stdout).find((n) => n.name === node.name);
     if (!row) throw new Error(`${node.name} is not listed`);
@@ -169,7 +185,7 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
     what: `${node.name} to be Ready (via ${viaNode.name})`, timeoutMs: left(), intervalMs, abortIf, diagnostics,
     onProgress: (ms, _n, last) => log.info(`${node.name}: still waiting until Ready (${Math.round(ms / 1000)} s${last ? `: ${last}` : ""})`),
   }));
-  await step(node.name, "uncordon", () => sshRun(via, uncordonCommand(node.name), { timeoutMs: 60_000 }));
+  await step(node.name, "uncordon", () => onVia((v) => sshRun(v, uncordonCommand(node.name), { timeoutMs: 60_000 })));
   log.info(`${node.name}: done`);
 }
 
@@ -199,7 +215,7 @@ export async function removeNode(c: ClusterAccess, node: NodeAccess, o: { drain:
   let viaNode: NodeAccess | undefined;
   let listed = false;
   for (const s of candidates) {
-    const r = await sshExec(targetOf(c, s), K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 }).catch((e: Error) => ({ code: -1, stdout: "", stderr: e.message }));
+    const r = await withKey(c, s, (t) => sshExec(t, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 })).catch((e: Error) => ({ code: -1, stdout: "", stderr: e.message }));
     if (r.code === 0) {
       viaNode = s;
       listed = parseNodes(r.stdout).some((n) => n.name === node.name);
@@ -208,16 +224,16 @@ export async function removeNode(c: ClusterAccess, node: NodeAccess, o: { drain:
     errors.push(`${s.name}: ${(r.stderr.trim() || `exit ${r.code}`).split("\n").slice(-1)[0]}`);
   }
   if (!viaNode) throw new NodeChangeError(node.name, "listing the nodes", `no remaining server answered ${K3S_NODES_COMMAND} (${errors.join("; ")})`);
-  const via = targetOf(c, viaNode);
+  const onVia = <T>(fn: (t: SshTarget) => Promise<T>) => withKey(c, viaNode!, fn);
   if (!listed) {
     log.info(`${node.name}: not a Kubernetes node any more; nothing to drain`);
     return;
   }
   log.info(`${node.name}: leaving the cluster: cordon, drain, delete node (via ${viaNode.name})`);
-  await step(node.name, "cordon", () => sshRun(via, cordonCommand(node.name), { timeoutMs: 60_000 }));
-  await step(node.name, "drain", () => sshRun(via, drainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 60) * 1000 }));
-  await step(node.name, "delete node", () => sshRun(via, deleteNodeCommand(node.name), { timeoutMs: 60_000 }));
+  await step(node.name, "cordon", () => onVia((v) => sshRun(v, cordonCommand(node.name), { timeoutMs: 60_000 })));
+  await step(node.name, "drain", () => onVia((v) => sshRun(v, drainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 60) * 1000 })));
+  await step(node.name, "delete node", () => onVia((v) => sshRun(v, deleteNodeCommand(node.name), { timeoutMs: 60_000 })));
   // A deleted node whose k3s still runs joins again: its machine stops now, before it is destroyed.
-  await sshExec(targetOf(c, node), POWEROFF_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 30_000 }).catch(() => undefined);
+  await withKey(c, node, (t) => sshExec(t, POWEROFF_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 30_000 })).catch(() => undefined);
   log.info(`${node.name}: removed from the cluster and powered off`);
 }

@@ -41,15 +41,39 @@ function checkNodeConfig(news: Props): Array<{ property: string; reason: string 
   return out;
 }
 
+/**
+ * What a running node cannot take in place, so it must come with a rebuilt machine: a new k3s join
+ * token (its datastore is bound to the old one; k3s has its own `k3s token rotate`) or edgevpn
+ * network, and a new admin user (the node would be reached as a user it does not have yet). Known
+ * at preview on targets that keep the machine (SSH hosts); libvirt rebuilds the node instead.
+ */
+function checkInPlace(olds: Props, news: Props): Array<{ property: string; reason: string }> {
+  if (news.mode === "reinstall" || olds.node === undefined) return [];
+  if (!known(news.machineId) || (news.machineId ?? null) !== (olds.machineId ?? null)) return []; // rebuilt by its target
+  const out: Array<{ property: string; reason: string }> = [];
+  const fix = 'expected the same as before, or configChange: "reinstall" (the nodes are installed again)';
+  if (olds.secretsDigest !== undefined && known(news.secretsDigest) && news.secretsDigest !== olds.secretsDigest) {
+    out.push({
+      property: "secretsDigest",
+      reason: `secretsDigest: the k3s join token or the edgevpn network token of node ${JSON.stringify(news.node)} changed (secrets.rotate, or a token you supply), `
+        + `which a running node cannot take in place; ${fix}`,
+    });
+  }
+  if (known(news.adminUser) && olds.adminUser !== undefined && news.adminUser !== olds.adminUser) {
+    out.push({ property: "adminUser", reason: `adminUser: ${JSON.stringify(news.adminUser)} is not valid for running node ${JSON.stringify(news.node)} (it has ${JSON.stringify(olds.adminUser)}); ${fix}` });
+  }
+  return out;
+}
+
 export const nodeConfig = versioned("kairos-lifecycle:NodeConfig", {
-  async check(_olds, news) {
-    return { inputs: news, failures: checkNodeConfig(news) };
+  async check(olds, news) {
+    return { inputs: news, failures: [...checkNodeConfig(news), ...checkInPlace(olds, news)] };
   },
 
   /** A new config or new hardware settings is an update (applied, rolling); nothing here replaces. */
   async diff(_id, olds, news) {
     const pending = news.configDigest !== olds.appliedConfigDigest || (news.restartDigest ?? "") !== (olds.appliedRestartDigest ?? "");
-    const settings = ["address", "port", "servers", "mode", "drain", "readySeconds", "libvirt", "consoleLogFile", "adminUser"]
+    const settings = ["address", "port", "servers", "mode", "drain", "readySeconds", "libvirt", "consoleLogFile", "adminUser", "machineId", "secretsDigest"]
       .some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
     return { changes: pending || settings, replaces: [], deleteBeforeReplace: false };
   },
@@ -72,9 +96,13 @@ export const nodeConfig = versioned("kairos-lifecycle:NodeConfig", {
       ...next, appliedConfigDigest: news.configDigest, appliedK3sDigest: news.k3sDigest ?? "", appliedRestartDigest: news.restartDigest ?? "", pendingReboot: false,
     };
     if (!configChanged && !restartChanged) return { outs: withSecrets(next) };
-    if (news.mode === "reinstall" && !restartChanged) return { outs: withSecrets(recorded) };
+    // A new machine (rebuilt by its target) booted its current config and hardware settings already.
+    const rebuilt = olds.machineId !== undefined && news.machineId !== olds.machineId;
+    if (rebuilt || (news.mode === "reinstall" && !restartChanged)) return { outs: withSecrets(recorded) };
     const staged = news.mode === "staged" && !restartChanged;
-    const access: driver.ClusterAccess = { adminUser: news.adminUser, privateKey: String(unwrapSecret(news.privateKey)), servers: news.servers ?? [] };
+    const access: driver.ClusterAccess = {
+      adminUser: news.adminUser, privateKey: String(unwrapSecret(news.privateKey)), previousPrivateKey: String(unwrapSecret(olds.privateKey) ?? ""), servers: news.servers ?? [],
+    };
     await driver.applyNodeChange(access, { name: news.node, address: news.address, port: news.port }, {
       config: configChanged ? String(unwrapSecret(news.cloudConfig)) : undefined,
       k3sChanged: configChanged && (news.k3sDigest ?? "") !== (olds.appliedK3sDigest ?? ""),

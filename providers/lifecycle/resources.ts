@@ -21,7 +21,7 @@ export interface NodeConfigArgs {
   address: pulumi.Input<string>;
   port?: pulumi.Input<number>;
   adminUser: pulumi.Input<string>;
-  /** The admin user's private key (made secret here). */
+  /** The admin user's private key (made secret here). After a change, nodes still on the old key are reached with that. */
   privateKey: pulumi.Input<string>;
   /** The node's rendered cloud-config (made secret here). */
   cloudConfig: pulumi.Input<string>;
@@ -31,6 +31,10 @@ export interface NodeConfigArgs {
   k3sDigest: pulumi.Input<string>;
   /** Digest of the settings that need a power cycle (vCPUs, memory): a change power-cycles the node. */
   restartDigest?: pulumi.Input<string>;
+  /** Digest of the cluster's join and network tokens: a running node cannot take new ones in place. */
+  secretsDigest?: pulumi.Input<string>;
+  /** The machine (libvirt domain UUID) when its target rebuilds nodes: a new one booted its config already. */
+  machineId?: pulumi.Input<string>;
   /** The servers, in plan order: kubectl (cordon, drain, uncordon) runs on one of them over SSH. */
   servers: pulumi.Input<pulumi.Input<NodeAccessArgs>[]>;
   /** `reboot`, `staged` (written to /oem, applied at the next reboot) or `reinstall` (the node is rebuilt instead: only recorded). */

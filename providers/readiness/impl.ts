@@ -22,9 +22,12 @@ import * as driver from "./driver";
 type Props = Record<string, any>;
 
 /** Inputs whose change means another cluster to wait for: replace. */
-const REPLACE_ON = ["mode", "adminUser", "privateKey", "endpoint"];
-/** Nodes joining or leaving, wait bounds, diagnostics, names: update. */
-const UPDATE_ON = ["nodes", "sshTimeoutSeconds", "readyTimeoutSeconds", "intervalMs", "contextName", "drain"];
+const REPLACE_ON = ["mode", "adminUser", "endpoint"];
+/**
+ * Nodes joining or leaving, wait bounds, diagnostics, names, and a new admin key (the nodes take it
+ * only when their NodeConfigs roll, after this resource): update.
+ */
+const UPDATE_ON = ["nodes", "sshTimeoutSeconds", "readyTimeoutSeconds", "intervalMs", "contextName", "drain", "privateKey"];
 const DEFAULT_DRAIN = { timeoutSeconds: 300, force: false };
 
 /** Who and where a node is, and which machine (a replaced VM is a new one): a change means the node is waited for again. */
@@ -46,7 +49,7 @@ function warnIfExpiring(certExpiresAt: string | undefined, now = Date.now()): vo
   const days = Math.floor((Date.parse(certExpiresAt) - now) / 86_400_000);
   if (days < driver.CERT_WARN_DAYS) {
     stderrLog.warn(`the kubeconfig's client certificate ${days < 0 ? "expired" : "expires"} on ${certExpiresAt} (${days} days); `
-      + "k3s renews its certificates at a restart within 120 days of their end: restart k3s on a server (or reboot it), then pulumi refresh");
+      + "k3s renews its certificates when it restarts close to their end (docs/kairos-notes.md §13): reboot a server (or restart k3s on it), then pulumi refresh");
   }
 }
 
@@ -76,7 +79,7 @@ export const clusterReady = versioned("kairos-readiness:ClusterReady", {
     const before = nodesOf(olds);
     const gone = new Set(before.map((n) => n.name).filter((name) => !plain.nodes.some((n) => n.name === name)));
     if (gone.size > 0) {
-      const access = { adminUser: plain.adminUser, privateKey: plain.privateKey, servers: driver.kubectlCandidates(plain) };
+      const access = { adminUser: plain.adminUser, privateKey: plain.privateKey, previousPrivateKey: String(unwrap(olds.privateKey) ?? ""), servers: driver.kubectlCandidates(plain) };
       for (const node of before.filter((n) => gone.has(n.name))) {
         await removeNode(access, node, { drain: plain.drain ?? DEFAULT_DRAIN, log: stderrLog });
       }

@@ -26,7 +26,7 @@ describe("media target under mocks (3 servers + 2 agents)", () => {
       const parent = new FakeCluster("demo");
       target = createMediaTarget(ARGS, IMAGE, context(parent), { servers: 3, agents: 2, mode: "explicit" });
       for (const [name, group, index, role] of PLAN) {
-        nodes[name] = target.createNode({ name, role, index, group, cloudConfig: nodeConfig(name), configDigest: pulumi.output("d"), configChange: "reboot" as const }, { dependsOn: [] });
+        nodes[name] = target.createNode({ name, role, index, group, cloudConfig: nodeConfig(name), configDigest: pulumi.output("d"), configChange: "reboot" as const, secretsDigest: pulumi.output("s") }, { dependsOn: [] });
       }
     });
   });

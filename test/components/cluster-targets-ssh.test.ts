@@ -36,7 +36,7 @@ describe("ssh target under mocks", () => {
       staticAddr = target.staticAddress("demo-server-0", 0, "server");
       for (const [name, group, index, role] of [["demo-server-0", "server", 0, "server"], ["demo-agent-0", "agent", 0, "agent"], ["demo-agent-1", "agent", 1, "agent"]] as const) {
         nodes[name] = target.createNode(
-          { name, role, index, group, cloudConfig: nodeConfig(name), configDigest: pulumi.output("d"), configChange: "reboot" as const },
+          { name, role, index, group, cloudConfig: nodeConfig(name), configDigest: pulumi.output("d"), configChange: "reboot" as const, secretsDigest: pulumi.output("s") },
           { dependsOn: [] },
         );
       }

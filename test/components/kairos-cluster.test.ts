@@ -117,6 +117,10 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     // A stable identity: a renewed kubeconfig or nodes joining update the provider, never replace it.
     expect(of("one", "pulumi:providers:kubernetes")[0].inputs.clusterIdentifier).toBe("kairos-one");
     expect(of("one", T("kairos-readiness", "ClusterReady"))[0].inputs).toMatchObject({ contextName: "kairos-one", drain: { timeoutSeconds: 300, force: false } });
+    // New cluster tokens rebuild a node's disk (a running node cannot take them); NodeConfig then only records.
+    const secretsDigest = of("one", T("kairos-libvirt", "NodeDisk"))[0].inputs.rebuildDigest;
+    expect(secretsDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(of("one", T("kairos-lifecycle", "NodeConfig"))[0].inputs).toMatchObject({ secretsDigest, machineId: "uuid-one-server-0" });
   });
 
   it("keeps tokens, key, kubeconfig and cloud-configs secret, and sends user-data to the cidata volume as a secret", async () => {

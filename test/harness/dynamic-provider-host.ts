@@ -761,6 +761,8 @@ export async function runProgramWithDynamicProviders(
         if (await opts.interruptWhen()) {
           interrupted = true;
           await host.kill();
+          // Registrations in flight fail now; let them land in this run's mocks, not the next run's.
+          await new Promise((r) => setTimeout(r, settleMs));
           throw new InterruptedRun(stateNow(), steps);
         }
       }

@@ -129,8 +129,10 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
       const nodeOpts = { parent, dependsOn: opts.dependsOn };
       const disk = new NodeDisk(`${spec.name}-disk`, {
         ...owner, node: spec.name, pool, sizeGiB: args.diskGiB ?? 40,
-        // configChange "reinstall": a new config means a fresh disk (and so a new VM on it).
+        // configChange "reinstall": a new config means a fresh disk (and so a new VM on it); so do new
+        // cluster tokens, which a running node cannot take.
         ...(spec.configChange === "reinstall" ? { reinstallDigest: spec.configDigest } : {}),
+        rebuildDigest: spec.secretsDigest,
         baseVolume: pulumi.all([isIso, base.name]).apply(([iso, b]) => (iso ? undefined : b)) as pulumi.Output<string>,
       }, nodeOpts);
       const cidata = new CidataVolume(`${spec.name}-cidata`, { ...owner, node: spec.name, pool, userData: spec.cloudConfig }, nodeOpts);

@@ -87,6 +87,11 @@ export interface TargetNodeSpec {
    * target rebuilds the node when `configDigest` changes).
    */
   configChange: ConfigChange;
+  /**
+   * Digest of the cluster's k3s join token and edgevpn network token. A running node cannot take
+   * new ones: a target that can rebuild nodes does so when it changes.
+   */
+  secretsDigest: pulumi.Output<string>;
 }
 
 /** See KairosClusterArgs.configChange. */

@@ -132,6 +132,14 @@ describe("libvirt providers through Pulumi's dynamic-provider host (L3, real lib
     ctx.disk = await checkAndCreate("NodeDisk", { ...captured.NodeDisk.inputs, baseVolume: ctx.base.props.name });
     expect(ctx.disk.props.backingPath).toBe(ctx.base.props.path);
     expect(ctx.disk.props.capacityBytes).toBe(1024 ** 3);
+    // A rebuild digest first seen (state from before it existed) is recorded, never a rebuild; a changed one rebuilds.
+    const first = { ...ctx.disk.inputs, rebuildDigest: "t1" };
+    expect(await host!.diff(T("NodeDisk"), ctx.disk.id, ctx.disk.props, first)).toMatchObject({ changes: "some", replaces: [] });
+    const recorded = await host!.update(T("NodeDisk"), ctx.disk.id, ctx.disk.props, first);
+    expect(recorded.rebuildDigest).toBe("t1");
+    expect((await host!.diff(T("NodeDisk"), ctx.disk.id, recorded, first)).changes).toBe("none");
+    expect((await host!.diff(T("NodeDisk"), ctx.disk.id, recorded, { ...first, rebuildDigest: "t2" })).replaces).toEqual(["rebuildDigest"]);
+    expect(await readVolume(LOCAL, pool.name, String(ctx.disk.props.name))).toBeDefined();
   });
 
   test("CidataVolume: content-addressed name, digest output, no user-data in outputs or host logs", async () => {

@@ -214,6 +214,22 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     expect(h.calls(h.adminUser).filter((c) => /cordon|drain|delete|poweroff/.test(c))).toEqual([]);
   }, 90_000);
 
+  test("a new admin key is an update that waits for nothing; a node leaving meanwhile is reached with the previous key", async () => {
+    await h.control(h.adminUser, "nodes", "n0\nn1\n");
+    await h.control(h.adminUser, "kubeconfig", KUBECONFIG);
+    const two = [{ name: "n0", address: h.host, port: h.port, role: "server" }, { name: "n1", address: h.host, port: h.port, role: "agent" }];
+    const created = await host.create(TYPE, (await host.check(TYPE, {}, inputs({ nodes: two }))).inputs, { name: "rotate" });
+    // The nodes take the new key only when their NodeConfigs roll (after this resource): it is not authorized yet.
+    const rotated = (await host.check(TYPE, {}, inputs({ nodes: two.slice(0, 1), privateKey: secret(h.liveUser.privateKey) }))).inputs;
+    expect(await host.diff(TYPE, created.id, created.properties, rotated)).toMatchObject({ changes: "some", replaces: [] });
+    h.resetStubs(h.adminUser);
+    await h.control(h.adminUser, "nodes", "n0\nn1\n");
+    const updated = await host.update(TYPE, created.id, created.properties, rotated);
+    expect(h.calls(h.adminUser)).toContain("k3s kubectl delete node n1");
+    expect(h.calls(h.adminUser).filter((c) => c === "k3s kubectl get nodes --no-headers")).toHaveLength(1); // the removal's listing: no wait
+    expect(reveal<string>(updated.privateKey)).toBe(h.liveUser.privateKey);
+  }, 60_000);
+
   test("the kubeconfig's cluster, user and context are named as asked (kairos-<cluster>)", async () => {
     await h.control(h.adminUser, "nodes", "n0\n");
     await h.control(h.adminUser, "kubeconfig", await kubeconfigWithCert(scratch.dir, 365));
