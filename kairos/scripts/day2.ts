@@ -64,6 +64,9 @@ export const OEM_CONFIG_DIGEST_COMMAND = `sudo sh -c 'test -f ${OEM_CONFIG_PATH}
 export const K3S_BOOTSTRAP_SENTINEL = "/usr/local/.kairos/deployed";
 export const RESET_K3S_BOOTSTRAP_COMMAND = `sudo rm -f ${K3S_BOOTSTRAP_SENTINEL}`;
 
+/** The kernel's id of the current boot: it changes with every boot. */
+export const BOOT_ID_COMMAND = "cat /proc/sys/kernel/random/boot_id";
+
 /** Reboots the node (the SSH session drops). */
 export const REBOOT_COMMAND = "sudo reboot";
 

@@ -8,7 +8,7 @@
  */
 import { createHash } from "crypto";
 import {
-  OEM_CONFIG_DIGEST_COMMAND, REBOOT_COMMAND, RESET_K3S_BOOTSTRAP_COMMAND, WRITE_OEM_CONFIG_COMMAND,
+  BOOT_ID_COMMAND, OEM_CONFIG_DIGEST_COMMAND, REBOOT_COMMAND, RESET_K3S_BOOTSTRAP_COMMAND, WRITE_OEM_CONFIG_COMMAND,
   K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonCommand, drainCommand, parseNodes, uncordonCommand, deleteNodeCommand,
 } from "../../kairos/scripts";
 import { Connection, describeStall, domainStall, serialTail, virsh, virshOrMissing } from "../libvirt/driver";
@@ -61,7 +61,7 @@ export interface ApplyOptions {
   /** Serial console readable here, for diagnostics. */
   consoleLogFile?: string;
   log?: ProgressLog;
-  /** Poll interval, in ms. @default 2000 */
+  /** Poll interval, in ms. @default 1000 */
   intervalMs?: number;
 }
 
@@ -108,7 +108,7 @@ async function step<T>(node: string, what: string, fn: () => Promise<T>): Promis
 
 /** The kernel's id of the current boot: it changes with every boot, so a restart is seen even when SSH comes back fast. */
 async function bootId(t: SshTarget): Promise<string> {
-  return (await sshRun(t, "cat /proc/sys/kernel/random/boot_id", { connectTimeoutMs: 15_000, timeoutMs: 15_000 })).stdout.trim();
+  return (await sshRun(t, BOOT_ID_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 15_000 })).stdout.trim();
 }
 
 /**
@@ -121,27 +121,29 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
   const t = targetOf(c, node);
   const viaNode = kubectlVia(c, node);
   const onVia = <T>(fn: (t: SshTarget) => Promise<T>) => withKey(c, viaNode, fn);
-  const intervalMs = o.intervalMs ?? 2000;
+  const intervalMs = o.intervalMs ?? 1000;
   const restarts = change.restart !== "none";
 
+  // Steps share SSH sessions where they can: on an emulated guest each login costs seconds.
   if (restarts) {
     log.info(`${node.name}: cordon and drain (via ${viaNode.name})`);
-    await step(node.name, "cordon", () => onVia((v) => sshRun(v, cordonCommand(node.name), { timeoutMs: 60_000 })));
-    await step(node.name, "drain", () => onVia((v) => sshRun(v, drainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 60) * 1000 })));
+    await step(node.name, "cordon and drain", () => onVia((v) => sshRun(v, `${cordonCommand(node.name)} && ${drainCommand(node.name, o.drain)}`, { timeoutMs: (o.drain.timeoutSeconds + 120) * 1000 })));
   }
+  let before: string | undefined;
   if (change.config !== undefined) {
     log.info(`${node.name}: writing the new config to /oem`);
+    const config = change.config;
     // The node is not restarted yet: it may know only the previous key.
     await step(node.name, "writing the config to /oem", () => withKey(c, node, async (n) => {
-      await sshRun(n, WRITE_OEM_CONFIG_COMMAND, { input: change.config, timeoutMs: 60_000 });
-      const written = (await sshRun(n, OEM_CONFIG_DIGEST_COMMAND, { timeoutMs: 30_000 })).stdout.trim();
-      if (written !== sha256(change.config!)) throw new Error(`the file in /oem has sha256 ${written || "(none)"}, expected ${sha256(change.config!)}`);
-      if (change.k3sChanged) await sshRun(n, RESET_K3S_BOOTSTRAP_COMMAND, { timeoutMs: 30_000 });
+      const then = [WRITE_OEM_CONFIG_COMMAND, OEM_CONFIG_DIGEST_COMMAND, ...(change.k3sChanged ? [RESET_K3S_BOOTSTRAP_COMMAND] : []), BOOT_ID_COMMAND];
+      const [written, boot] = (await sshRun(n, then.join(" && "), { input: config, timeoutMs: 60_000 })).stdout.trim().split("\n").map((l) => l.trim());
+      if (written !== sha256(config)) throw new Error(`the file in /oem has sha256 ${written || "(none)"}, expected ${sha256(config)}`);
+      before = boot;
     }));
   }
   if (!restarts) return;
 
-  const before = await step(node.name, "reading the boot id", () => withKey(c, node, bootId));
+  before ??= await step(node.name, "reading the boot id", () => withKey(c, node, bootId));
   if (change.restart === "powercycle") {
     if (!o.libvirt) throw new NodeChangeError(node.name, "power cycle", "the node has no libvirt domain to power cycle");
     log.info(`${node.name}: power cycle (new hardware settings)`);

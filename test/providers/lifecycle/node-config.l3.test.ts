@@ -68,6 +68,6 @@ describe("NodeConfig through Pulumi's dynamic-provider host (L3)", () => {
     expect(host.output()).not.toMatch(/cordon|reboot/);
     // The same machine with a new config is applied over SSH (here: nothing listens, so it fails naming the node and step).
     const err = await host.update(TYPE, created.id, outs, inputs({ machineId: "u2", configDigest: D("c"), secretsDigest: "s2" })).catch((e: Error) => e);
-    expect(String(err)).toContain("node demo-agent-0: cordon failed:");
+    expect(String(err)).toContain("node demo-agent-0: cordon and drain failed:");
   }, 60_000);
 });
