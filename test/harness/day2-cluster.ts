@@ -1,0 +1,129 @@
+/**
+ * A KairosCluster of STAND-IN GUESTS (test fixtures that behave like Kairos where day 2 relies on
+ * it: cidata read once, config kept in /oem, reboots, a server that lists only nodes that joined it
+ * with its address and token) on an isolated network of its own, run again and again over its saved
+ * state with the engine's semantics (./dynamic-provider-host.ts). Shared by the L3+ day-2 tests and
+ * `npm run bench -- day2`. Every wait is bounded.
+ */
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { KairosCluster } from "../../components/kairos-cluster";
+import { run as exec } from "../../providers/exec";
+import { parseStandInConsole, StandInReport } from "../fixtures/standin-guest/console";
+import { LOCAL } from "../providers/libvirt/env";
+import { ProgramRun, StateEntry, reveal, runProgramWithDynamicProviders } from "./dynamic-provider-host";
+
+/** What a run of the program may change. */
+export interface Knobs {
+  memoryMiB?: number;
+  extraConfig?: Record<string, unknown>;
+  nodeExtraConfig?: Record<string, Record<string, unknown>>;
+  agents?: number;
+  stack?: string;
+  /** `pulumi up --refresh`. */
+  refresh?: boolean;
+  /** `pulumi up --replace` of these resource names. */
+  replace?: string[];
+  /** Steps of independent resources at once, as the engine runs them. */
+  parallel?: boolean;
+}
+
+export interface Day2ClusterOptions {
+  /** Cluster name, also the prefix of every object. */
+  id: string;
+  pool: string;
+  guestDisk: string;
+  /** HOME and TMPDIR of the provider host (0700). */
+  scratch: string;
+  /** Agents of the first run. @default 2 */
+  agents?: number;
+}
+
+export class Day2Cluster {
+  readonly cidr = `10.217.${1 + (randomBytes(1)[0] % 250)}.0/24`;
+  /** `10.217.x.` : node i has `${prefix}${10 + i}` (DHCP reservations). */
+  readonly prefix = this.cidr.replace(/0\/24$/, "");
+  /** server-0, agent-0, agent-1 (of the first run). */
+  readonly names: string[];
+  last: ProgramRun | undefined;
+  cluster!: KairosCluster;
+
+  constructor(readonly o: Day2ClusterOptions) {
+    this.names = [`${o.id}-server-0`, ...Array.from({ length: o.agents ?? 2 }, (_, i) => `${o.id}-agent-${i}`)];
+  }
+
+  /** Runs the program over the last run's state, as the next `pulumi up` would. */
+  async up(k: Knobs = {}): Promise<ProgramRun> {
+    const prior: readonly StateEntry[] | undefined = this.last?.state;
+    await this.last?.stop();
+    this.last = await runProgramWithDynamicProviders(() => {
+      this.cluster = new KairosCluster(this.o.id, {
+        image: { kind: "disk", path: this.o.guestDisk },
+        target: {
+          kind: "libvirt", uri: LOCAL.uri, pool: this.o.pool, network: { kind: "create", mode: "isolated", cidr: this.cidr },
+          vcpus: 1, memoryMiB: k.memoryMiB ?? 256, diskGiB: 1, domainType: "qemu",
+        },
+        servers: 1,
+        agents: k.agents ?? this.o.agents ?? 2,
+        extraConfig: k.extraConfig,
+        nodeExtraConfig: k.nodeExtraConfig,
+        rollout: { drainTimeoutSeconds: 60 },
+        timeouts: { addressSeconds: 180, sshSeconds: 180, readySeconds: 180 },
+      });
+    }, {
+      priorState: prior, parallel: k.parallel ?? false, stack: k.stack ?? "test", refresh: k.refresh, replace: k.replace,
+      env: { HOME: this.o.scratch, TMPDIR: this.o.scratch }, callTimeoutMs: 900_000, timeoutMs: 1_500_000, settleMs: 3000,
+    });
+    return this.last;
+  }
+
+  /** State entries of one kind (`Domain`, `NodeConfig`, ...). */
+  of(kind: string, r: ProgramRun = this.last!): StateEntry[] {
+    return r.state.filter((e) => e.type.endsWith(`:${kind}`));
+  }
+
+  /** What the node's serial console shows (boots, config file, join). */
+  consoleOf(node: string): StandInReport {
+    const dom = this.of("Domain").find((e) => e.name === node)!;
+    return parseStandInConsole(fs.readFileSync(String(dom.outputs.serialLogFile), "utf8"));
+  }
+
+  /** Runs a command on a node as the admin user, with the cluster's key. */
+  async ssh(address: string, command: string): Promise<string> {
+    const key = path.join(this.o.scratch, "id");
+    fs.writeFileSync(key, reveal<string>(this.of("ClusterSecrets")[0].outputs.sshPrivateKey), { mode: 0o600 });
+    const r = await exec(["ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+      "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `kairos-admin@${address}`, command], { timeoutMs: 60_000 });
+    return r.stdout;
+  }
+
+  /** The server's record of Kubernetes calls (cordon, drain, uncordon, delete), "<verb> <node>". */
+  async serverCalls(): Promise<string[]> {
+    return (await this.ssh(`${this.prefix}10`, "cat /var/lib/rancher/k3s/standin/calls.log")).split("\n")
+      .map((l) => l.split(" ").slice(1).join(" ")).filter((l) => /^(cordon|drain|uncordon|delete) /.test(l)).map((l) => l.split(" ").slice(0, 2).join(" "));
+  }
+
+  /** Polls (bounded) until the server lists `node` with `status` (or not at all, for "missing"). */
+  async untilListed(node: string, status: string, timeoutMs = 90_000): Promise<void> {
+    const started = Date.now();
+    let listed = "";
+    while (Date.now() - started < timeoutMs) {
+      listed = await this.ssh(`${this.prefix}10`, "sudo k3s kubectl get nodes --no-headers").catch(() => "");
+      const row = listed.split("\n").find((l) => l.split(/\s+/)[0] === node);
+      if (status === "missing" ? !row : row?.split(/\s+/)[1] === status) return;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    throw new Error(`${node} not ${status} within ${timeoutMs} ms; last listing:\n${listed}`);
+  }
+
+  /** The node's current boot id (changes with every boot). */
+  async bootId(address: string): Promise<string> {
+    return (await this.ssh(address, "cat /proc/sys/kernel/random/boot_id")).trim();
+  }
+
+  /** Deletes everything the state holds. */
+  async destroy(): Promise<void> {
+    await this.last?.destroy();
+  }
+}
