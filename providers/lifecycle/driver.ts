@@ -204,9 +204,9 @@ async function powerCycle(conn: Connection, domain: string, timeoutMs: number): 
 }
 
 /**
- * Takes `node` out of the cluster before its machine goes: cordon, drain (bounded; `force` as
- * asked), then `kubectl delete node` (for an embedded-etcd server this also removes its member), all
- * via a remaining server. A node Kubernetes no longer lists is already out.
+ * Takes `node` out of the cluster before its machine goes: cordon and drain (bounded; `force` as
+ * asked) via a remaining server, power the node off, then `kubectl delete node` there (for an
+ * embedded-etcd server this also removes its member). A node Kubernetes no longer lists is already out.
  */
 export async function removeNode(c: ClusterAccess, node: NodeAccess, o: { drain: DrainOptions; log?: ProgressLog }): Promise<void> {
   const log = o.log ?? stderrLog;
@@ -231,11 +231,20 @@ export async function removeNode(c: ClusterAccess, node: NodeAccess, o: { drain:
     log.info(`${node.name}: not a Kubernetes node any more; nothing to drain`);
     return;
   }
-  log.info(`${node.name}: leaving the cluster: cordon, drain, delete node (via ${viaNode.name})`);
-  await step(node.name, "cordon", () => onVia((v) => sshRun(v, cordonCommand(node.name), { timeoutMs: 60_000 })));
-  await step(node.name, "drain", () => onVia((v) => sshRun(v, drainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 60) * 1000 })));
-  await step(node.name, "delete node", () => onVia((v) => sshRun(v, deleteNodeCommand(node.name), { timeoutMs: 60_000 })));
-  // A deleted node whose k3s still runs joins again: its machine stops now, before it is destroyed.
+  log.info(`${node.name}: leaving the cluster: cordon, drain, power off, delete node (via ${viaNode.name})`);
+  await step(node.name, "cordon and drain", () => onVia((v) => sshRun(v, `${cordonCommand(node.name)} && ${drainCommand(node.name, o.drain)}`, { timeoutMs: (o.drain.timeoutSeconds + 120) * 1000 })));
+  // A deleted Node whose k3s still runs registers again (the kubelet recreates it): the machine
+  // stops first, and its Node is deleted only once it no longer answers.
   await withKey(c, node, (t) => sshExec(t, POWEROFF_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 30_000 })).catch(() => undefined);
+  await step(node.name, "waiting for the power-off", () => retryUntil(async () => {
+    try {
+      await withKey(c, node, (t) => sshExec(t, "true", { connectTimeoutMs: 5000, timeoutMs: 10_000 }));
+      return undefined;
+    } catch (e) {
+      if (e instanceof SshAuthError) return undefined; // still up, refusing our keys
+      return true;
+    }
+  }, { what: `${node.name} to power off (SSH no longer answering)`, timeoutMs: 180_000, intervalMs: 1000 }));
+  await step(node.name, "delete node", () => onVia((v) => sshRun(v, deleteNodeCommand(node.name), { timeoutMs: 60_000 })));
   log.info(`${node.name}: removed from the cluster and powered off`);
 }

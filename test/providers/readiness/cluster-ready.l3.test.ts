@@ -180,13 +180,14 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     }
   }, 60_000);
 
-  test("a node that leaves: cordoned, drained and deleted via a remaining server, then powered off; the kubeconfig stays", async () => {
+  test("a node that leaves: cordoned and drained via a remaining server, powered off, then deleted there; the kubeconfig stays", async () => {
     await h.control(h.adminUser, "nodes", "n0\nn1\nn2\n");
     await h.control(h.adminUser, "kubeconfig", KUBECONFIG);
+    const n2 = await h.addMachine(); // a machine of its own, which powers off for real
     const three = [
       { name: "n0", address: h.host, port: h.port, role: "server" },
       { name: "n1", address: h.host, port: h.port, role: "agent" },
-      { name: "n2", address: h.host, port: h.port, role: "agent" },
+      { name: "n2", address: h.host, port: n2, role: "agent" },
     ];
     const created = await host.create(TYPE, (await host.check(TYPE, {}, inputs({ nodes: three, drain: { timeoutSeconds: 30, force: true } }))).inputs, { name: "scale" });
     h.resetStubs(h.adminUser);
@@ -198,13 +199,15 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
     const at = (cmd: string) => calls.findIndex((c) => c === cmd);
     expect(at("k3s kubectl cordon n2")).toBeGreaterThan(-1);
     expect(at("k3s kubectl drain n2 --ignore-daemonsets --delete-emptydir-data --timeout=30s --force")).toBeGreaterThan(at("k3s kubectl cordon n2"));
-    expect(at("k3s kubectl delete node n2")).toBeGreaterThan(at("k3s kubectl drain n2 --ignore-daemonsets --delete-emptydir-data --timeout=30s --force"));
-    expect(at("poweroff")).toBeGreaterThan(at("k3s kubectl delete node n2"));
+    // A deleted Node whose k3s still runs would register again: deleted only once the machine is off.
+    expect(at("poweroff")).toBeGreaterThan(at("k3s kubectl drain n2 --ignore-daemonsets --delete-emptydir-data --timeout=30s --force"));
+    expect(at("k3s kubectl delete node n2")).toBeGreaterThan(at("poweroff"));
+    expect(h.poweredOff(n2)).toBe(true);
     expect(h.stubFile(h.adminUser, "nodes")).toBe("n0\nn1\n");
     expect(updated.readyNodes).toEqual(["n0", "n1"]);
     expect(Object.keys(updated.hostKeys as object).sort()).toEqual(["n0", "n1"]);
     expect(reveal<string>(updated.kubeconfig)).toBe(reveal<string>(created.properties.kubeconfig));
-    expect(host.output()).toContain("kairos: n2: leaving the cluster: cordon, drain, delete node (via n0)");
+    expect(host.output()).toContain("kairos: n2: leaving the cluster: cordon, drain, power off, delete node (via n0)");
 
     // A node Kubernetes no longer lists is already out: nothing to drain.
     h.resetStubs(h.adminUser);
@@ -217,7 +220,7 @@ describe("ClusterReady through Pulumi's dynamic-provider host (L3, real sshd on 
   test("a new admin key is an update that waits for nothing; a node leaving meanwhile is reached with the previous key", async () => {
     await h.control(h.adminUser, "nodes", "n0\nn1\n");
     await h.control(h.adminUser, "kubeconfig", KUBECONFIG);
-    const two = [{ name: "n0", address: h.host, port: h.port, role: "server" }, { name: "n1", address: h.host, port: h.port, role: "agent" }];
+    const two = [{ name: "n0", address: h.host, port: h.port, role: "server" }, { name: "n1", address: h.host, port: await h.addMachine(), role: "agent" }];
     const created = await host.create(TYPE, (await host.check(TYPE, {}, inputs({ nodes: two }))).inputs, { name: "rotate" });
     // The nodes take the new key only when their NodeConfigs roll (after this resource): it is not authorized yet.
     const rotated = (await host.check(TYPE, {}, inputs({ nodes: two.slice(0, 1), privateKey: secret(h.liveUser.privateKey) }))).inputs;
