@@ -104,16 +104,16 @@ export class Day2Cluster {
       .map((l) => l.split(" ").slice(1).join(" ")).filter((l) => /^(cordon|drain|uncordon|delete) /.test(l)).map((l) => l.split(" ").slice(0, 2).join(" "));
   }
 
-  /** Polls (bounded) until the server lists `node` with `status` (or not at all, for "missing"). */
+  /** Polls (at least once, then bounded) until the server lists `node` with `status` (or not at all, for "missing"). */
   async untilListed(node: string, status: string, timeoutMs = 90_000): Promise<void> {
     const started = Date.now();
     let listed = "";
-    while (Date.now() - started < timeoutMs) {
+    do {
       listed = await this.ssh(`${this.prefix}10`, "sudo k3s kubectl get nodes --no-headers").catch(() => "");
       const row = listed.split("\n").find((l) => l.split(/\s+/)[0] === node);
       if (status === "missing" ? !row : row?.split(/\s+/)[1] === status) return;
       await new Promise((r) => setTimeout(r, 2000));
-    }
+    } while (Date.now() - started < timeoutMs);
     throw new Error(`${node} not ${status} within ${timeoutMs} ms; last listing:\n${listed}`);
   }
 
