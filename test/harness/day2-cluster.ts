@@ -12,7 +12,7 @@ import { KairosCluster } from "../../components/kairos-cluster";
 import { run as exec } from "../../providers/exec";
 import { parseStandInConsole, StandInReport } from "../fixtures/standin-guest/console";
 import { LOCAL } from "../providers/libvirt/env";
-import { ProgramRun, StateEntry, reveal, runProgramWithDynamicProviders } from "./dynamic-provider-host";
+import { FailedRun, ProgramRun, StateEntry, reveal, runProgramWithDynamicProviders } from "./dynamic-provider-host";
 
 /** What a run of the program may change. */
 export interface Knobs {
@@ -27,6 +27,8 @@ export interface Knobs {
   replace?: string[];
   /** Steps of independent resources at once, as the engine runs them. */
   parallel?: boolean;
+  osImage?: string;
+  upgrade?: { force?: boolean; recovery?: boolean };
 }
 
 export interface Day2ClusterOptions {
@@ -47,17 +49,23 @@ export class Day2Cluster {
   /** server-0, agent-0, agent-1 (of the first run). */
   readonly names: string[];
   last: ProgramRun | undefined;
+  /** The state the next run starts from: the last run's, or what a failed run saved. */
+  state: readonly StateEntry[] | undefined;
   cluster!: KairosCluster;
 
   constructor(readonly o: Day2ClusterOptions) {
     this.names = [`${o.id}-server-0`, ...Array.from({ length: o.agents ?? 2 }, (_, i) => `${o.id}-agent-${i}`)];
   }
 
-  /** Runs the program over the last run's state, as the next `pulumi up` would. */
+  /**
+   * Runs the program over the saved state, as the next `pulumi up` would. A run that fails keeps
+   * what the engine would have saved (FailedRun.state) for the next one.
+   */
   async up(k: Knobs = {}): Promise<ProgramRun> {
-    const prior: readonly StateEntry[] | undefined = this.last?.state;
+    const prior = this.state;
     await this.last?.stop();
-    this.last = await runProgramWithDynamicProviders(() => {
+    this.last = undefined;
+    const run = await runProgramWithDynamicProviders(() => {
       this.cluster = new KairosCluster(this.o.id, {
         image: { kind: "disk", path: this.o.guestDisk },
         target: {
@@ -70,16 +78,22 @@ export class Day2Cluster {
         nodeExtraConfig: k.nodeExtraConfig,
         rollout: { drainTimeoutSeconds: 60 },
         timeouts: { addressSeconds: 180, sshSeconds: 180, readySeconds: 180 },
+        ...(k.osImage ? { osImage: k.osImage, upgrade: k.upgrade } : {}),
       });
     }, {
       priorState: prior, parallel: k.parallel ?? false, stack: k.stack ?? "test", refresh: k.refresh, replace: k.replace,
       env: { HOME: this.o.scratch, TMPDIR: this.o.scratch }, callTimeoutMs: 900_000, timeoutMs: 1_500_000, settleMs: 3000,
+    }).catch((e: Error) => {
+      if (e instanceof FailedRun) this.state = e.state;
+      throw e;
     });
-    return this.last;
+    this.last = run;
+    this.state = run.state;
+    return run;
   }
 
-  /** State entries of one kind (`Domain`, `NodeConfig`, ...). */
-  of(kind: string, r: ProgramRun = this.last!): StateEntry[] {
+  /** State entries of one kind (`Domain`, `NodeConfig`, ...), of a run or of the saved state. */
+  of(kind: string, r: { state: readonly StateEntry[] } = { state: this.state ?? [] }): StateEntry[] {
     return r.state.filter((e) => e.type.endsWith(`:${kind}`));
   }
 
@@ -122,8 +136,14 @@ export class Day2Cluster {
     return (await this.ssh(address, "cat /proc/sys/kernel/random/boot_id")).trim();
   }
 
-  /** Deletes everything the state holds. */
+  /** Deletes everything the state holds (after a failed run too: a program with no resources over it). */
   async destroy(): Promise<void> {
-    await this.last?.destroy();
+    if (this.last) return this.last.destroy();
+    if (!this.state?.length) return;
+    const emptied = await runProgramWithDynamicProviders(() => undefined, {
+      priorState: this.state, env: { HOME: this.o.scratch, TMPDIR: this.o.scratch }, callTimeoutMs: 900_000, timeoutMs: 600_000, settleMs: 1000,
+    });
+    this.state = emptied.state;
+    await emptied.stop();
   }
 }

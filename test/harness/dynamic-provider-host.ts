@@ -546,6 +546,17 @@ export class InterruptedRun extends Error {
   }
 }
 
+/**
+ * A run over a prior state that failed: `state` is what the engine saves then (the prior state with
+ * every step that completed applied; resources not reached keep their old entries), to run again.
+ */
+export class FailedRun extends Error {
+  constructor(readonly cause: Error, readonly state: StateEntry[], readonly steps: EngineStep[]) {
+    super(cause.message);
+    this.name = "FailedRun";
+  }
+}
+
 /** What a registration request says beyond its inputs (the mock monitor's `newResource` does not see it). */
 interface RequestInfo {
   deps: string[];
@@ -716,14 +727,19 @@ export async function runProgramWithDynamicProviders(
           return { id: `${args.name}-id`, state: opts.mockState ? opts.mockState(args) : args.inputs };
         }
         pending++;
-        const result = opts.parallel ? registerForReal(args) : queue.then(() => registerForReal(args));
+        // As the engine: after a step failed, no new step starts (steps in flight finish).
+        const register = async () => {
+          if (errors.length > 0) throw new Error(`not started: an earlier step failed`);
+          return registerForReal(args);
+        };
+        const result = opts.parallel ? register() : queue.then(register);
         if (!opts.parallel) queue = result.catch(() => undefined);
         try {
           return await result;
         } catch (e) {
           // Failing the registration would surface as unhandled rejections inside the SDK; record
           // the error, let the program finish as if the resource existed, and reject the run.
-          errors.push(e as Error);
+          if (!/^not started: /.test((e as Error).message)) errors.push(e as Error);
           return { id: `failed-${args.name}`, state: args.inputs };
         } finally {
           pending--;
@@ -782,7 +798,12 @@ export async function runProgramWithDynamicProviders(
     // see; an interrupted run leaves what it left, as a killed `pulumi up` does.
     if (interrupted) finished = true;
     else if (!opts.priorState) await destroy().catch(() => undefined);
-    else await stop();
+    else {
+      await stop();
+      const saved = new Map(prior);
+      for (const entry of current.values()) saved.set(keyOf(entry.type, entry.name), entry);
+      throw new FailedRun(e as Error, dependencyOrder([...saved.values()]), steps);
+    }
     throw e;
   }
   const run: ProgramRun = { created, refreshed, get state() { return stateNow(); }, steps, mocked, host, destroy, stop };
