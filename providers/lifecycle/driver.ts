@@ -11,6 +11,10 @@ import {
   BOOT_ID_COMMAND, OEM_CONFIG_DIGEST_COMMAND, REBOOT_COMMAND, RESET_K3S_BOOTSTRAP_COMMAND, WRITE_OEM_CONFIG_COMMAND,
   K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonCommand, drainCommand, parseNodes, uncordonCommand, deleteNodeCommand,
 } from "../../kairos/scripts";
+import {
+  BOOT_STATE_COMMAND, K3S_VERSION_COMMAND, KAIROS_RELEASE_COMMAND, expectedRelease, parseBootState, parseK3sVersion,
+  parseKairosImageRef, parseKairosRelease, releaseMismatch, upgradeCommand,
+} from "../../kairos/upgrade";
 import { Connection, describeStall, domainStall, serialTail, virsh, virshOrMissing } from "../libvirt/driver";
 import { ProgressLog, stderrLog } from "../progress";
 import { PermanentError, retryUntil } from "../retry";
@@ -50,7 +54,49 @@ export interface NodeChange {
   k3sChanged?: boolean;
   /** How the node restarts: a guest reboot, a power cycle (new hardware settings, libvirt), or not at all (staged). */
   restart: "reboot" | "powercycle" | "none";
+  /**
+   * A new OS image (A/B): `kairos-agent upgrade` writes it to the passive system (and with
+   * `recovery` then to the recovery system); the restart boots it, and the node must come back
+   * from the active system with the release the image's tag promises.
+   */
+  upgrade?: { image: string; recovery: boolean };
 }
+
+/** The OS a node reports: /etc/kairos-release, its boot state and its k3s version. */
+export interface NodeOs {
+  kairosVersion?: string;
+  flavor?: string;
+  /** KAIROS_SOFTWARE_VERSION: the Kubernetes distribution's version the image ships. */
+  softwareVersion?: string;
+  /** `kairos-agent state get boot`: active_boot, passive_boot (a fallback), recovery_boot, ... */
+  bootState?: string;
+  /** `k3s --version`. */
+  k3sVersion?: string;
+}
+
+const OS_PROBE_COMMAND = `${KAIROS_RELEASE_COMMAND} 2>/dev/null; echo @@kairos@@; ${BOOT_STATE_COMMAND} 2>/dev/null; echo @@kairos@@; ${K3S_VERSION_COMMAND} 2>/dev/null; true`;
+
+/** Reads what OS `node` runs (one SSH session); the release file's keys as they are. */
+export async function readNodeOs(c: ClusterAccess, node: NodeAccess): Promise<{ os: NodeOs; release: Record<string, string> }> {
+  const out = (await withKey(c, node, (t) => sshRun(t, OS_PROBE_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 }))).stdout;
+  const [releaseText = "", boot = "", k3s = ""] = out.split("@@kairos@@");
+  const release = parseKairosRelease(releaseText);
+  const os: NodeOs = {
+    kairosVersion: release.KAIROS_VERSION, flavor: release.KAIROS_FLAVOR, softwareVersion: release.KAIROS_SOFTWARE_VERSION,
+    bootState: parseBootState(boot), k3sVersion: parseK3sVersion(k3s),
+  };
+  return { os: JSON.parse(JSON.stringify(os)) as NodeOs, release };
+}
+
+/** The nodes Kubernetes does not list Ready (cordoned but Ready counts as Ready), via a server. */
+export async function notReadyNodes(c: ClusterAccess, node: NodeAccess): Promise<string[]> {
+  const via = kubectlVia(c, node);
+  const r = await withKey(c, via, (t) => sshExec(t, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 }));
+  if (r.code !== 0) throw new NodeChangeError(node.name, "listing the nodes", `${K3S_NODES_COMMAND} on ${via.name} exited with ${r.code}: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
+  return parseNodes(r.stdout).filter((n) => n.status.split(",")[0] !== "Ready").map((n) => `${n.name} (${n.status})`);
+}
+
+const tail = (text: string, lines: number) => text.trim().split("\n").slice(-lines).join("\n");
 
 export interface ApplyOptions {
   drain: DrainOptions;
@@ -61,6 +107,8 @@ export interface ApplyOptions {
   /** Serial console readable here, for diagnostics. */
   consoleLogFile?: string;
   log?: ProgressLog;
+  /** Bound of each `kairos-agent upgrade` (it pulls the image), in seconds. @default 1800 */
+  upgradeSeconds?: number;
   /** Poll interval, in ms. @default 1000 */
   intervalMs?: number;
 }
@@ -142,6 +190,20 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
     }));
   }
   if (!restarts) return;
+  if (change.upgrade) {
+    const { image, recovery } = change.upgrade;
+    for (const system of recovery ? [false, true] : [false]) {
+      const command = upgradeCommand({ image, recovery: system });
+      log.info(`${node.name}: kairos-agent upgrade${system ? " of the recovery system" : ""} to ${image}`);
+      await step(node.name, `kairos-agent upgrade${system ? " --recovery" : ""}`, () => withKey(c, node, async (n) => {
+        const r = await sshExec(n, command, { timeoutMs: (o.upgradeSeconds ?? 1800) * 1000 });
+        if (r.code !== 0) {
+          throw new Error(`${command} exited with ${r.code}; it printed:\n${tail(`${r.stdout}\n${r.stderr}`, 20)}\n`
+            + `The node is cordoned and still runs its previous image; nodes before it in the rollout are upgraded, none after it was touched.`);
+        }
+      }));
+    }
+  }
 
   before ??= await step(node.name, "reading the boot id", () => withKey(c, node, bootId));
   if (change.restart === "powercycle") {
@@ -187,6 +249,18 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
     what: `${node.name} to be Ready (via ${viaNode.name})`, timeoutMs: left(), intervalMs, abortIf, diagnostics,
     onProgress: (ms, _n, last) => log.info(`${node.name}: still waiting until Ready (${Math.round(ms / 1000)} s${last ? `: ${last}` : ""})`),
   }));
+  if (change.upgrade) {
+    const { image } = change.upgrade;
+    await step(node.name, "checking the new image", async () => {
+      const { os, release } = await readNodeOs(c, node);
+      if (os.bootState !== "active_boot") {
+        throw new Error(`the node came back from ${os.bootState ?? "an unknown boot state"}, not active_boot: ${image} did not boot and Kairos fell back to the previous image. `
+          + "The node is Ready on its previous image and stays cordoned; nodes after it were not touched.");
+      }
+      const mismatch = releaseMismatch(expectedRelease(parseKairosImageRef(image)), release);
+      if (mismatch) throw new Error(`${mismatch}, so the node does not run ${image}; it stays cordoned and nodes after it were not touched.`);
+    });
+  }
   await step(node.name, "uncordon", () => onVia((v) => sshRun(v, uncordonCommand(node.name), { timeoutMs: 60_000 })));
   log.info(`${node.name}: done`);
 }

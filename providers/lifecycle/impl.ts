@@ -8,6 +8,7 @@
  * uncordoned. The component chains the nodes' resources (servers first, then agents), so the
  * engine's dependency order rolls the change one node at a time and stops at the first failure.
  */
+import { checkUpgrade, expectedRelease, parseKairosImageRef, releaseMismatch, validateOsImageRef } from "../../kairos/upgrade";
 import { versioned } from "../state-schema";
 import { UNKNOWN_VALUE, secretValue, unwrapSecret } from "../wire";
 import { stderrLog } from "../progress";
@@ -38,7 +39,29 @@ function checkNodeConfig(news: Props): Array<{ property: string; reason: string 
     bad("drain", d, "{ timeoutSeconds: a whole number >= 1, force: true | false }");
   }
   if (known(news.readySeconds) && !(Number.isInteger(news.readySeconds) && news.readySeconds >= 1)) bad("readySeconds", news.readySeconds, "a whole number of seconds >= 1");
+  if (known(news.osImage) && news.osImage !== undefined) {
+    const problem = typeof news.osImage === "string" ? validateOsImageRef("osImage", news.osImage) : `osImage: ${show(news.osImage)} is not valid; expected an OCI image reference`;
+    if (problem) out.push({ property: "osImage", reason: problem });
+  }
+  const u = news.upgrade;
+  if (known(u) && u !== undefined && (!u || !["ssh", "operator"].includes(u.by) || typeof u.recovery !== "boolean" || typeof u.force !== "boolean")) {
+    bad("upgrade", u, '{ by: "ssh" | "operator", recovery: true | false, force: true | false }');
+  }
   return out;
+}
+
+/** The image the node was last upgraded to (or recorded with), if any: from its outputs, or its old inputs in check. */
+const appliedImage = (olds: Props): string | undefined => olds.appliedOsImage ?? olds.osImage ?? undefined;
+
+/**
+ * An OS image change pulumi-kairos refuses at preview (k3s minor skip or downgrade, another
+ * flavor, ...: kairos/upgrade/policy.ts), before any node is drained.
+ */
+function checkOsImage(olds: Props, news: Props): Array<{ property: string; reason: string }> {
+  const from = appliedImage(olds);
+  if (!from || !known(news.osImage) || typeof news.osImage !== "string" || news.osImage === from) return [];
+  return checkUpgrade({ field: "osImage", from, to: news.osImage, force: news.upgrade?.force === true })
+    .map((reason) => ({ property: "osImage", reason: `node ${JSON.stringify(news.node)}: ${reason}` }));
 }
 
 /**
@@ -65,27 +88,80 @@ function checkInPlace(olds: Props, news: Props): Array<{ property: string; reaso
   return out;
 }
 
+function accessOf(news: Props, olds: Props): driver.ClusterAccess {
+  return {
+    adminUser: news.adminUser, privateKey: String(unwrapSecret(news.privateKey)),
+    previousPrivateKey: String(unwrapSecret(olds.privateKey) ?? ""), servers: news.servers ?? [],
+  };
+}
+const nodeOf = (p: Props): driver.NodeAccess => ({ name: p.node, address: p.address, port: p.port });
+const applyOptions = (p: Props): driver.ApplyOptions => ({ drain: p.drain, readySeconds: p.readySeconds, libvirt: p.libvirt, consoleLogFile: p.consoleLogFile, log: stderrLog });
+
+/**
+ * The upgrade `news.osImage` asks of the node, or undefined. Over SSH only (`upgrade.by` "operator":
+ * the kairos-operator does it). From a recorded image, any change is one; with none recorded (a new
+ * node, or osImage given for the first time) only when the node's release is known to differ.
+ * Refused, before anything is touched, while a node is not Ready (unless `upgrade.force`).
+ */
+async function upgradeWanted(news: Props, from: string | undefined, access: driver.ClusterAccess): Promise<driver.NodeChange["upgrade"]> {
+  const image = news.osImage;
+  if (!image || (news.upgrade?.by ?? "ssh") !== "ssh") return undefined;
+  if (!from) {
+    const { release } = await driver.readNodeOs(access, nodeOf(news));
+    if (!releaseMismatch(expectedRelease(parseKairosImageRef(image)), release) || !parseKairosImageRef(image)) return undefined;
+  }
+  if (news.upgrade?.force !== true) {
+    const notReady = await driver.notReadyNodes(access, nodeOf(news));
+    if (notReady.length) {
+      throw new driver.NodeChangeError(news.node, "upgrade preflight",
+        `osImage: not upgrading to ${image} while ${notReady.join(", ")} ${notReady.length === 1 ? "is" : "are"} not Ready; bring ${notReady.length === 1 ? "it" : "them"} back, or set upgrade.force: true`);
+    }
+  }
+  return { image, recovery: news.upgrade?.recovery === true };
+}
+
+/** What the node runs after a change: its OS (best effort) and the image recorded as applied. */
+async function osAfter(news: Props, access: driver.ClusterAccess, olds?: Props): Promise<Props> {
+  const applied = news.osImage !== undefined ? { appliedOsImage: news.osImage } : {};
+  try {
+    return { ...applied, os: (await driver.readNodeOs(access, nodeOf(news))).os };
+  } catch (e) {
+    stderrLog.warn(`${news.node}: could not read its OS (${(e as Error).message.split("\n")[0]})`);
+    return { ...applied, ...(olds?.os ? { os: olds.os } : {}) };
+  }
+}
+
+/** Upgrades the node to `news.osImage` when wanted (a new node, or only the image changed); then records it. */
+async function converge(news: Props, from: string | undefined, olds: Props = news): Promise<Props> {
+  const access = accessOf(news, olds);
+  if (!news.osImage) return osAfter(news, access, olds);
+  const upgrade = await upgradeWanted(news, from, access);
+  if (upgrade) await driver.applyNodeChange(access, nodeOf(news), { restart: "reboot", upgrade }, applyOptions(news));
+  return osAfter(news, access, olds);
+}
+
 export const nodeConfig = versioned("kairos-lifecycle:NodeConfig", {
   async check(olds, news) {
-    return { inputs: news, failures: [...checkNodeConfig(news), ...checkInPlace(olds, news)] };
+    return { inputs: news, failures: [...checkNodeConfig(news), ...checkInPlace(olds, news), ...checkOsImage(olds, news)] };
   },
 
   /** A new config or new hardware settings is an update (applied, rolling); nothing here replaces. */
   async diff(_id, olds, news) {
-    const pending = news.configDigest !== olds.appliedConfigDigest || (news.restartDigest ?? "") !== (olds.appliedRestartDigest ?? "");
-    const settings = ["address", "port", "servers", "mode", "drain", "readySeconds", "libvirt", "consoleLogFile", "adminUser", "machineId", "secretsDigest"]
+    const pending = news.configDigest !== olds.appliedConfigDigest || (news.restartDigest ?? "") !== (olds.appliedRestartDigest ?? "")
+      || (news.osImage ?? null) !== (appliedImage(olds) ?? null);
+    const settings = ["address", "port", "servers", "mode", "drain", "readySeconds", "libvirt", "consoleLogFile", "adminUser", "machineId", "secretsDigest", "upgrade"]
       .some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
     return { changes: pending || settings, replaces: [], deleteBeforeReplace: false };
   },
 
   async create(inputs) {
-    return {
-      id: `node-config-${inputs.node}`,
-      outs: withSecrets({
-        ...inputs, appliedConfigDigest: inputs.configDigest, appliedK3sDigest: inputs.k3sDigest ?? "",
-        appliedRestartDigest: inputs.restartDigest ?? "", pendingReboot: false,
-      }),
+    const recorded = {
+      ...inputs, appliedConfigDigest: inputs.configDigest, appliedK3sDigest: inputs.k3sDigest ?? "",
+      appliedRestartDigest: inputs.restartDigest ?? "", pendingReboot: false,
     };
+    // A new node runs the image it was installed from: upgraded now if that is known to differ.
+    const os = await converge(inputs, undefined);
+    return { id: `node-config-${inputs.node}`, outs: withSecrets({ ...recorded, ...os }) };
   },
 
   async update(_id, olds, news) {
@@ -95,29 +171,39 @@ export const nodeConfig = versioned("kairos-lifecycle:NodeConfig", {
     const recorded = {
       ...next, appliedConfigDigest: news.configDigest, appliedK3sDigest: news.k3sDigest ?? "", appliedRestartDigest: news.restartDigest ?? "", pendingReboot: false,
     };
-    if (!configChanged && !restartChanged) return { outs: withSecrets(next) };
     // A new machine (rebuilt by its target) booted its current config and hardware settings already.
     const rebuilt = olds.machineId !== undefined && news.machineId !== olds.machineId;
-    if (rebuilt || (news.mode === "reinstall" && !restartChanged)) return { outs: withSecrets(recorded) };
+    const imageChanged = (news.osImage ?? null) !== (appliedImage(olds) ?? null);
+    if (rebuilt) return { outs: withSecrets({ ...recorded, ...(await converge(news, undefined)) }) };
     const staged = news.mode === "staged" && !restartChanged;
-    const access: driver.ClusterAccess = {
-      adminUser: news.adminUser, privateKey: String(unwrapSecret(news.privateKey)), previousPrivateKey: String(unwrapSecret(olds.privateKey) ?? ""), servers: news.servers ?? [],
-    };
-    await driver.applyNodeChange(access, { name: news.node, address: news.address, port: news.port }, {
-      config: configChanged ? String(unwrapSecret(news.cloudConfig)) : undefined,
-      k3sChanged: configChanged && (news.k3sDigest ?? "") !== (olds.appliedK3sDigest ?? ""),
-      restart: staged ? "none" : restartChanged ? "powercycle" : "reboot",
-    }, { drain: news.drain, readySeconds: news.readySeconds, libvirt: news.libvirt, consoleLogFile: news.consoleLogFile, log: stderrLog });
+    const applyConfig = configChanged && news.mode !== "reinstall";
+    if (!applyConfig && !restartChanged && !imageChanged) return { outs: withSecrets(configChanged ? recorded : next) };
+    if (!applyConfig && !restartChanged) return { outs: withSecrets({ ...recorded, ...(await converge(news, appliedImage(olds), olds)) }) };
+    const access = accessOf(news, olds);
+    const upgrade = imageChanged ? await upgradeWanted(news, appliedImage(olds), access) : undefined;
+    await driver.applyNodeChange(access, nodeOf(news), {
+      config: applyConfig ? String(unwrapSecret(news.cloudConfig)) : undefined,
+      k3sChanged: applyConfig && (news.k3sDigest ?? "") !== (olds.appliedK3sDigest ?? ""),
+      restart: upgrade ? (restartChanged ? "powercycle" : "reboot") : staged ? "none" : restartChanged ? "powercycle" : "reboot",
+      upgrade,
+    }, applyOptions(news));
     return {
       outs: withSecrets({
-        ...next, appliedConfigDigest: news.configDigest, appliedK3sDigest: news.k3sDigest ?? "",
-        appliedRestartDigest: news.restartDigest ?? "", pendingReboot: staged,
+        ...recorded, pendingReboot: staged && !upgrade, ...(imageChanged ? await osAfter(news, access, olds) : {}),
       }),
     };
   },
 
+  /** Refresh: what OS the node reports now (an upgrade by hand shows); an unreachable node keeps the last. */
   async read(id, props) {
-    return { id, props: withSecrets(props) };
+    if (!props.node || !props.address) return { id, props: withSecrets(props) };
+    try {
+      const { os } = await driver.readNodeOs(accessOf(props, props), nodeOf(props));
+      return { id, props: withSecrets({ ...props, os }) };
+    } catch (e) {
+      stderrLog.warn(`${props.node}: could not read its OS (${(e as Error).message.split("\n")[0]}); keeping what was recorded`);
+      return { id, props: withSecrets(props) };
+    }
   },
 
   async delete() {

@@ -46,18 +46,33 @@ export interface NodeConfigArgs {
   libvirt?: pulumi.Input<{ uri: string; domain: string }>;
   /** Serial console readable here, for diagnostics. */
   consoleLogFile?: pulumi.Input<string>;
+  /** The OS image (OCI reference) the node should run: a change upgrades it in place (A/B). */
+  osImage?: pulumi.Input<string>;
+  /** How an osImage change is carried out: over SSH here, or by the kairos-operator (only recorded here). */
+  upgrade?: pulumi.Input<{ by: "ssh" | "operator"; recovery: boolean; force: boolean }>;
+}
+
+/** What a node reports running: /etc/kairos-release, its boot state, its k3s version. */
+export interface NodeOsInfo {
+  kairosVersion?: string;
+  flavor?: string;
+  softwareVersion?: string;
+  bootState?: string;
+  k3sVersion?: string;
 }
 
 /** A running node's config and hardware settings as applied; changes roll through updates. */
 export class NodeConfig extends DriverResource {
   declare readonly appliedConfigDigest: pulumi.Output<string>;
   declare readonly pendingReboot: pulumi.Output<boolean>;
+  /** What the node reports running (read at create, after an upgrade and on refresh); undefined when it could not be read. */
+  declare readonly os: pulumi.Output<NodeOsInfo | undefined>;
 
   constructor(name: string, args: NodeConfigArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       { family: "lifecycle", kind: "nodeConfig", module: "kairos-lifecycle", type: "NodeConfig" },
       name,
-      { ...args, cloudConfig: pulumi.secret(args.cloudConfig), privateKey: pulumi.secret(args.privateKey), appliedConfigDigest: undefined, pendingReboot: undefined },
+      { ...args, cloudConfig: pulumi.secret(args.cloudConfig), privateKey: pulumi.secret(args.privateKey), appliedConfigDigest: undefined, pendingReboot: undefined, os: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["cloudConfig", "privateKey"] }),
     );
   }
