@@ -13,7 +13,7 @@
 export { KairosCluster, KairosClusterArgsError } from "./components/kairos-cluster";
 export type {
   KairosClusterArgs, ClusterNodeInfo, ClusterImageArgs, ClusterTargetArgs, ClusterK3sArgs, ClusterP2pArgs, ClusterSecretsOptions,
-  ClusterTimeoutsArgs, ClusterRolloutArgs, LibvirtTargetArgs, LibvirtNetworkArgs, SshTargetArgs, SshTargetHost, MediaTargetArgs,
+  ClusterTimeoutsArgs, ClusterRolloutArgs, ClusterUpgradeArgs, NodeOsInfo, LibvirtTargetArgs, LibvirtNetworkArgs, SshTargetArgs, SshTargetHost, MediaTargetArgs,
 } from "./components/kairos-cluster";
 
 /** The root of a cluster's secrets (edgevpn token, k3s token, admin SSH key), generated once. */
@@ -50,3 +50,8 @@ export type { BuildNodeConfigsInput, NodeConfig, BootMode } from "./kairos/clust
 
 /** Dockerfile (kairos-init), AuroraBoot argv, Kairos image tags and the in-cluster OSArtifact, as pure functions. */
 export * as image from "./kairos/image";
+
+// ---- Pure functions: OS upgrades -----------------------------------------------------------
+
+/** Kairos image tags, the upgrade refusals checked at preview, and the kairos-operator NodeOpUpgrade spec. */
+export { parseKairosImageRef, validateOsImageRef, checkUpgrade, nodeOpUpgradeSpec, type KairosImageRef } from "./kairos/upgrade";

@@ -9,13 +9,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { createCluster, type ClusterNodeInfo } from "./cluster/create";
 import type { KairosClusterArgs } from "./cluster/args";
+import type { NodeOsInfo } from "../providers/lifecycle";
 
 export type {
-  KairosClusterArgs, ClusterImageArgs, ClusterTargetArgs, ClusterK3sArgs, ClusterP2pArgs, ClusterSecretsOptions, ClusterTimeoutsArgs, ClusterRolloutArgs,
+  KairosClusterArgs, ClusterImageArgs, ClusterTargetArgs, ClusterK3sArgs, ClusterP2pArgs, ClusterSecretsOptions, ClusterTimeoutsArgs, ClusterRolloutArgs, ClusterUpgradeArgs,
   LibvirtTargetArgs, LibvirtNetworkArgs, SshTargetArgs, SshTargetHost, MediaTargetArgs,
 } from "./cluster/args";
 export { KairosClusterArgsError } from "./cluster/args";
 export type { ClusterNodeInfo } from "./cluster/create";
+export type { NodeOsInfo } from "../providers/lifecycle";
 
 /**
  * A Kairos k3s cluster: plans the roles (explicit or p2p), renders and validates one cloud-config
@@ -26,6 +28,13 @@ export type { ClusterNodeInfo } from "./cluster/create";
 export class KairosCluster extends pulumi.ComponentResource {
   /** Every node: name, role, address, MAC address, libvirt domain name ("" where not applicable). */
   readonly nodes: pulumi.Output<ClusterNodeInfo[]>;
+  /**
+   * What each node reports running, by node name: Kairos version, flavor and shipped k3s version
+   * (/etc/kairos-release), boot state (`active_boot`; `passive_boot` after a fallback) and
+   * `k3s --version`. Read at create, after an upgrade and on `pulumi refresh` (so an upgrade by hand
+   * shows); `{}` for a node that could not be read, and for targets that do not connect.
+   */
+  readonly nodeOs: pulumi.Output<Record<string, NodeOsInfo>>;
   /** `https://<endpoint>:6443` (VIP or first server; p2p: the elected master). */
   readonly apiEndpoint: pulumi.Output<string>;
   /** Admin kubeconfig pointed at apiEndpoint. Secret. */
@@ -47,6 +56,7 @@ export class KairosCluster extends pulumi.ComponentResource {
     super("kairos:index:KairosCluster", name, {}, opts);
     const c = createCluster(name, this, args);
     this.nodes = c.nodes;
+    this.nodeOs = c.nodeOs;
     this.apiEndpoint = c.apiEndpoint;
     this.kubeconfig = c.kubeconfig;
     this.networkToken = c.networkToken;
@@ -56,7 +66,7 @@ export class KairosCluster extends pulumi.ComponentResource {
     this.cloudConfigs = c.cloudConfigs;
     this.kubernetesProvider = c.kubernetesProvider;
     this.registerOutputs({
-      nodes: this.nodes, apiEndpoint: this.apiEndpoint, kubeconfig: this.kubeconfig, networkToken: this.networkToken,
+      nodes: this.nodes, nodeOs: this.nodeOs, apiEndpoint: this.apiEndpoint, kubeconfig: this.kubeconfig, networkToken: this.networkToken,
       k3sToken: this.k3sToken, sshPrivateKey: this.sshPrivateKey, sshPublicKey: this.sshPublicKey, cloudConfigs: this.cloudConfigs,
       kubernetesProvider: this.kubernetesProvider,
     });

@@ -10,6 +10,7 @@ import { validateLibvirtTarget, type LibvirtTargetArgs } from "./targets/libvirt
 import { validateMediaTarget, type MediaTargetArgs } from "./targets/media";
 import { validateSshTarget, type SshTargetArgs } from "./targets/ssh";
 import type { ResolvedTimeouts } from "./targets/types";
+import { validateOsImageRef } from "../../kairos/upgrade";
 
 export type { LibvirtTargetArgs, LibvirtNetworkArgs } from "./targets/libvirt";
 export type { SshTargetArgs, SshTargetHost } from "./targets/ssh";
@@ -101,6 +102,33 @@ export interface ClusterRolloutArgs {
   forceDrain?: boolean;
 }
 
+/** How an `osImage` change is carried out. */
+export interface ClusterUpgradeArgs {
+  /**
+   * `ssh`: pulumi-kairos upgrades each node over SSH (cordon, drain, `kairos-agent upgrade`, reboot,
+   * Ready, release checked, uncordon), rolling like a config change; it needs nothing in the
+   * cluster and works when the API cannot be reached from here. `operator`: a kairos-operator
+   * NodeOpUpgrade is created through `kubernetesProvider` and waited for (the operator must run in
+   * the cluster, or set `operator.install`). @default "ssh"
+   */
+  mode?: "ssh" | "operator";
+  /** Also upgrade the recovery system (after the active one). @default false */
+  recovery?: boolean;
+  /**
+   * Lift the refusals that only suspect a mistake (another flavor, repository, board model, UKI
+   * switch) and the refusal to upgrade while a node is not Ready. Never lifts a k3s minor skip or
+   * downgrade, a distribution or architecture change. @default false
+   */
+  force?: boolean;
+  /** operator mode. */
+  operator?: {
+    /** Install the kairos-operator (its pinned Helm chart) through `kubernetesProvider`. @default false */
+    install?: boolean;
+    /** Bound of the wait for the NodeOpUpgrade to complete, in seconds. @default 3600 */
+    timeoutSeconds?: number;
+  };
+}
+
 /** Bounds of the waits in `pulumi up`, in seconds. */
 export interface ClusterTimeoutsArgs {
   /** Wait for each VM's address, in seconds. @default 300 */
@@ -135,13 +163,13 @@ export interface KairosClusterArgs {
   sshAuthorizedKeys?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Raw cloud-config merged over ours on every node (lists appended, other values replace ours).
-   * May be an Output (a secret stays secret). ⚠ Changing it changes every node's config digest,
-   * which REPLACES every node.
+   * May be an Output (a secret stays secret). A change reaches running nodes as `configChange` says
+   * (by default written to /oem and rebooted, one node at a time).
    */
   extraConfig?: pulumi.Input<CloudConfig>;
   /**
    * Raw cloud-config per node name (e.g. `{ "demo-agent-1": {...} }`), merged after `extraConfig`.
-   * May be an Output. ⚠ Changing a node's entry replaces that node only.
+   * May be an Output. Changing a node's entry touches that node only.
    */
   nodeExtraConfig?: pulumi.Input<Record<string, pulumi.Input<CloudConfig>>>;
   /** Owned cloud-config paths (e.g. "hostname") that extraConfig may change anyway. @default [] */
@@ -160,6 +188,18 @@ export interface KairosClusterArgs {
   configChange?: "reboot" | "staged" | "reinstall";
   /** Rolling of node restarts. */
   rollout?: ClusterRolloutArgs;
+  /**
+   * The OS image the nodes should run: the OCI reference of a Kairos image, e.g.
+   * `quay.io/kairos/hadron:v0.5.1-standard-amd64-generic-v4.2.0-k3s-v1.36.3-k3s1`, or a KairosImage's
+   * pushed reference. A tag (or digest) is required. A change upgrades the running nodes in place,
+   * the Kairos way (A/B: the new image goes to the passive system and the node reboots into it; the
+   * previous one stays for fallback), servers first one at a time, then agents `maxUnavailable` at a
+   * time; never a rebuild. A node added later (or rebuilt) whose release differs from the tag's is
+   * upgraded as it joins. May be an Output. @default - not managed: nodes run what they were installed from
+   */
+  osImage?: pulumi.Input<string>;
+  /** How an `osImage` change is carried out. */
+  upgrade?: ClusterUpgradeArgs;
   timeouts?: ClusterTimeoutsArgs;
 }
 
@@ -260,6 +300,19 @@ export function validateClusterArgs(cluster: string, a: KairosClusterArgs): Vali
   } else issues.push({ path: "target.kind", value: show(t.kind), expected: '"libvirt", "ssh" or "media"' });
   if (a.configChange !== undefined && !["reboot", "staged", "reinstall"].includes(a.configChange)) {
     issues.push({ path: "configChange", value: show(a.configChange), expected: '"reboot", "staged" or "reinstall"' });
+  }
+  if (typeof a.osImage === "string") {
+    const problem = validateOsImageRef("osImage", a.osImage);
+    if (problem) issues.push({ path: "osImage", value: show(a.osImage), expected: `an OCI image reference (${problem.replace(/^.*? is not an OCI image reference: /, "")})` });
+  }
+  const u = a.upgrade ?? {};
+  if (u.mode !== undefined && !["ssh", "operator"].includes(u.mode)) issues.push({ path: "upgrade.mode", value: show(u.mode), expected: '"ssh" or "operator"' });
+  for (const f of ["recovery", "force"] as const) if (u[f] !== undefined && typeof u[f] !== "boolean") issues.push({ path: `upgrade.${f}`, value: show(u[f]), expected: "true or false" });
+  if (u.operator?.install !== undefined && typeof u.operator.install !== "boolean") issues.push({ path: "upgrade.operator.install", value: show(u.operator.install), expected: "true or false" });
+  const ot = u.operator?.timeoutSeconds;
+  if (ot !== undefined && !(Number.isInteger(ot) && ot >= 60 && ot <= 86_400)) issues.push({ path: "upgrade.operator.timeoutSeconds", value: show(ot), expected: "a whole number of seconds from 60 to 86400" });
+  if (u.mode === "operator" && (t as { kind?: unknown } | undefined)?.kind === "media") {
+    issues.push({ path: "upgrade.mode", value: show(u.mode), expected: '"ssh": a media target has no running cluster to reach' });
   }
   const r = a.rollout ?? {};
   if (r.maxUnavailable !== undefined && !(Number.isInteger(r.maxUnavailable) && r.maxUnavailable >= 1)) issues.push({ path: "rollout.maxUnavailable", value: show(r.maxUnavailable), expected: "a whole number >= 1" });

@@ -2,6 +2,7 @@
  * KairosCluster's builder (internal to the package): secrets, target, role plan, one rendered cloud-config per node,
  * the nodes (the first server first when its address is the endpoint), readiness and outputs.
  */
+import { createHash } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -10,7 +11,8 @@ import { buildNodeConfigs, configDigest, DEFAULT_ADMIN_USER, type BootMode } fro
 import { fillEndpoint, nodeName, nodesAwaitingEndpoint, planRoles, rolloutPredecessors, type NodePlan, type NodeRole } from "../../kairos/roles";
 import { kubeconfigContextName } from "../../kairos/scripts";
 import { ClusterReady } from "../../providers/readiness";
-import { NodeConfig } from "../../providers/lifecycle";
+import { NodeConfig, type NodeOsInfo } from "../../providers/lifecycle";
+import { KAIROS_OPERATOR_CHART, NODEOPUPGRADE_API_VERSION, NODEOPUPGRADE_KIND, nodeOpUpgradeSpec, nodeOpUpgradeWaitAnnotations } from "../../kairos/upgrade";
 import { ClusterSecrets } from "../cluster-secrets";
 import {
   clusterSpecOf, KairosClusterArgsError, knownNow, nodeExtraConfigIssues, resolvedK3sIssues, resolveTimeouts, validateClusterArgs, validateImage, validateInputArgs, vipGiven,
@@ -32,6 +34,7 @@ export interface ClusterNodeInfo {
 
 export interface ClusterParts {
   nodes: pulumi.Output<ClusterNodeInfo[]>;
+  nodeOs: pulumi.Output<Record<string, NodeOsInfo>>;
   apiEndpoint: pulumi.Output<string>;
   kubeconfig: pulumi.Output<string>;
   networkToken: pulumi.Output<string>;
@@ -150,9 +153,42 @@ function createNodeConfigs(
       readySeconds: access.timeouts.sshSeconds + access.timeouts.readySeconds,
       ...(t.libvirt ? { libvirt: t.libvirt } : {}),
       ...(t.consoleLogFile ? { consoleLogFile: t.consoleLogFile.apply((f) => f ?? "") } : {}),
+      ...(a.osImage !== undefined ? {
+        osImage: a.osImage,
+        upgrade: { by: a.upgrade?.mode ?? "ssh", recovery: a.upgrade?.recovery ?? false, force: a.upgrade?.force ?? false },
+      } : {}),
     }, { parent, dependsOn: [ready, ...t.ready, ...(before ? [made.get(before)!] : [])] }));
   }
   return [...made.values()];
+}
+
+/**
+ * `upgrade.mode` "operator": a kairos-operator NodeOpUpgrade per image (its name carries the image's
+ * digest, so a new image is a new object: the operator reads a spec once), waited for until
+ * Completed; with `operator.install`, the operator's pinned chart first.
+ */
+function createOperatorUpgrade(name: string, cluster: string, parent: pulumi.ComponentResource, a: KairosClusterArgs, provider: k8s.Provider, after: pulumi.Resource[]): void {
+  const operator = a.upgrade?.operator?.install
+    ? [new k8s.helm.v3.Release(`${name}-kairos-operator`, {
+      chart: KAIROS_OPERATOR_CHART.chart, version: KAIROS_OPERATOR_CHART.version, namespace: "kairos-operator-system", createNamespace: true,
+    }, { parent, provider, dependsOn: after })]
+    : [];
+  const timeoutSeconds = a.upgrade?.operator?.timeoutSeconds ?? 3600;
+  const make = (image: string) => {
+    const suffix = createHash("sha256").update(image).digest("hex").slice(0, 10);
+    return new k8s.apiextensions.CustomResource(`${name}-upgrade-${suffix}`, {
+      apiVersion: NODEOPUPGRADE_API_VERSION,
+      kind: NODEOPUPGRADE_KIND,
+      metadata: { name: `${cluster}-upgrade-${suffix}`, namespace: "default", annotations: nodeOpUpgradeWaitAnnotations(timeoutSeconds) },
+      spec: nodeOpUpgradeSpec({
+        image, concurrency: a.rollout?.maxUnavailable ?? 1, stopOnFailure: true, upgradeRecovery: a.upgrade?.recovery ?? false, force: a.upgrade?.force ?? false,
+      }, "upgrade"),
+    }, { parent, provider, dependsOn: [...after, ...operator] });
+  };
+  // Its name needs the image: known now in the usual case; from an Output, it is registered once
+  // that resolves (so a preview with an unknown image does not show it).
+  if (typeof a.osImage === "string") make(a.osImage);
+  else pulumi.output(a.osImage!).apply(make);
 }
 
 /** @internal */
@@ -284,9 +320,12 @@ export function createCluster(name: string, parent: pulumi.ComponentResource, a:
     // instead of replacing it (and every workload created with it).
     kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig, clusterIdentifier: kubeconfigContextName(cluster) }, { parent });
     nodeConfigs = createNodeConfigs(name, parent, a, sk.nodes, created, texts, k3sDigests, ready, { adminUser, privateKey: secrets.sshPrivateKey, timeouts, secretsDigest });
+    if (a.osImage !== undefined && a.upgrade?.mode === "operator") createOperatorUpgrade(name, cluster, parent, a, kubernetesProvider, [ready]);
   }
+  const nodeOs = pulumi.all(nodeConfigs.map((c, i) => c.os.apply((os) => [sk.nodes[i].name, os ?? {}] as const)))
+    .apply((entries) => Object.fromEntries(entries) as Record<string, NodeOsInfo>);
   return {
-    nodes, apiEndpoint, kubeconfig, cloudConfigs, kubernetesProvider,
+    nodes, nodeOs, apiEndpoint, kubeconfig, cloudConfigs, kubernetesProvider,
     networkToken: pulumi.secret(secrets.networkToken), k3sToken: pulumi.secret(secrets.k3sToken),
     sshPrivateKey: pulumi.secret(secrets.sshPrivateKey), sshPublicKey: secrets.sshPublicKey,
   };

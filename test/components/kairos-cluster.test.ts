@@ -51,6 +51,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
       const host = inputs.endpoint || "10.9.0.99";
       return { ...inputs, kubeconfig: `apiVersion: v1\nclusters:\n- cluster:\n    server: https://${host}:6443\n`, apiEndpoint: `https://${host}:6443`, hostKeys: {}, readyNodes: inputs.nodes.map((n: any) => n.name) };
     }
+    case T("kairos-lifecycle", "NodeConfig"):
+      return { ...inputs, os: { kairosVersion: "v4.2.0", flavor: "hadron", bootState: "active_boot", k3sVersion: "v1.36.3+k3s1" } };
     default:
       return inputs;
   }
@@ -312,6 +314,48 @@ describe("KairosCluster on the ssh and media targets (L1, mocks)", () => {
   });
 });
 
+describe("KairosCluster OS upgrades (L1, mocks)", () => {
+  const OS_IMAGE = "quay.io/kairos/hadron:v0.5.1-standard-amd64-generic-v4.3.0-k3s-v1.36.3-k3s1";
+
+  it("osImage (ssh, the default): every node's NodeConfig carries the image and how to upgrade; no operator objects; nodeOs reports each node", async () => {
+    const c = new KairosCluster("up", { image: IMAGE, target: LIBVIRT, agents: 1, osImage: OS_IMAGE, upgrade: { recovery: true } });
+    await settle(c);
+    await value(c.nodeOs); // the NodeConfigs come after readiness
+    const configs = of("up", T("kairos-lifecycle", "NodeConfig"));
+    expect(configs.map((r) => r.name)).toEqual(["up-server-0-config", "up-agent-0-config"]);
+    for (const r of configs) expect(r.inputs).toMatchObject({ osImage: OS_IMAGE, upgrade: { by: "ssh", recovery: true, force: false } });
+    expect(registered.filter((r) => r.name.startsWith("up-") && /NodeOpUpgrade|helm/.test(r.type))).toEqual([]);
+    expect(await value(c.nodeOs)).toEqual({
+      "up-server-0": { kairosVersion: "v4.2.0", flavor: "hadron", bootState: "active_boot", k3sVersion: "v1.36.3+k3s1" },
+      "up-agent-0": { kairosVersion: "v4.2.0", flavor: "hadron", bootState: "active_boot", k3sVersion: "v1.36.3+k3s1" },
+    });
+    // Without osImage the nodes are not managed: no image, no upgrade settings.
+    const plainCluster = new KairosCluster("noos", { image: IMAGE, target: LIBVIRT });
+    await settle(plainCluster);
+    await value(plainCluster.nodeOs);
+    expect(of("noos", T("kairos-lifecycle", "NodeConfig"))[0].inputs.osImage).toBeUndefined();
+  });
+
+  it("upgrade.mode operator: one NodeOpUpgrade per image (named by its digest) through the cluster's provider, after readiness, waiting for Completed; install adds the pinned chart", async () => {
+    const c = new KairosCluster("op", { image: IMAGE, target: LIBVIRT, agents: 2, osImage: OS_IMAGE, rollout: { maxUnavailable: 2 }, upgrade: { mode: "operator", operator: { install: true, timeoutSeconds: 1200 } } });
+    await settle(c);
+    await value(c.nodeOs);
+    await new Promise((r) => setTimeout(r, 200));
+    const suffix = createHash("sha256").update(OS_IMAGE).digest("hex").slice(0, 10);
+    const cr = registered.find((r) => r.type === "kubernetes:operator.kairos.io/v1alpha1:NodeOpUpgrade" && r.name === `op-upgrade-${suffix}`)!;
+    expect(cr).toBeDefined();
+    const { nodeOpUpgradeSpec, nodeOpUpgradeWaitAnnotations } = await import("../../kairos/upgrade");
+    // Exactly the spec the CRD oracle test validates (test/kairos/upgrade/nodeop.test.ts).
+    expect(cr.inputs.spec).toEqual(nodeOpUpgradeSpec({ image: OS_IMAGE, concurrency: 2, stopOnFailure: true, upgradeRecovery: false, force: false }));
+    expect(cr.inputs.metadata).toEqual({ name: `op-upgrade-${suffix}`, namespace: "default", annotations: nodeOpUpgradeWaitAnnotations(1200) });
+    const release = registered.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "op-kairos-operator")!;
+    expect(release.inputs).toMatchObject({ chart: "oci://ghcr.io/kairos-io/helm-charts/kairos-operator", version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(dependencies.get(`op-upgrade-${suffix}`)).toEqual(expect.arrayContaining(["op-ready", "op-kairos-operator"]));
+    // The nodes only record the image: the operator does the work.
+    for (const r of of("op", T("kairos-lifecycle", "NodeConfig"))) expect(r.inputs.upgrade).toEqual({ by: "operator", recovery: false, force: false });
+  });
+});
+
 describe("KairosCluster bad input (L1)", () => {
   const ok: KairosClusterArgs = { image: IMAGE, target: LIBVIRT };
   test.each<[string, Partial<KairosClusterArgs> & Record<string, unknown>, string]>([
@@ -334,6 +378,9 @@ describe("KairosCluster bad input (L1)", () => {
     ["rollout width", { rollout: { maxUnavailable: 0 } }, "rollout.maxUnavailable: 0 is not valid; expected a whole number >= 1"],
     ["admin user", { adminUser: "root" }, 'adminUser: "root" is not valid; expected a Linux user name other than "root" and "kairos"'],
     ["p2p with vip", { p2p: { enabled: true }, k3s: { vip: "10.0.0.5" } }, 'k3s.vip: "10.0.0.5" is not valid; expected unset in p2p mode (set p2p.haMasterNodes; Kairos\' p2p HA manages the API)'],
+    ["os image without tag", { osImage: "quay.io/kairos/hadron" }, 'osImage: "quay.io/kairos/hadron" is not valid; expected an OCI image reference (it has neither tag nor digest, so the registry\'s moving "latest" would be used; name the tag or digest to install; expected e.g.'],
+    ["upgrade mode", { upgrade: { mode: "kubectl" as never } }, 'upgrade.mode: "kubectl" is not valid; expected "ssh" or "operator"'],
+    ["operator timeout", { upgrade: { mode: "operator", operator: { timeoutSeconds: 5 } } }, "upgrade.operator.timeoutSeconds: 5 is not valid; expected a whole number of seconds from 60 to 86400"],
     ["unknown node override", { nodeExtraConfig: { "bad-agent-9": {} } }, 'nodeExtraConfig.bad-agent-9: {...} is not valid; expected a node name of this cluster (bad-server-0)'],
   ])("%s", (_t, patch, line) => {
     expect(() => new KairosCluster("bad", { ...ok, ...patch } as KairosClusterArgs)).toThrow(`  - ${line}`);
