@@ -10,55 +10,17 @@
  *   target ≤ 2× the baseline;
  * - a no-op `up`: target zero changes.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { execFileSync } from "child_process";
-import { Day2Cluster } from "../test/harness/day2-cluster";
-import { buildStandInGuest } from "../test/fixtures/standin-guest/build";
-import { LOCAL, createTestPool, ensureLibvirtd } from "../test/providers/libvirt/env";
+import { rebootByHand, timed, withStandInCluster } from "./cluster-lab";
 import { Bench, BenchResult } from "./registry";
 
 const TARGET = 2;
 
-/** The provider host loads the package from dist/: bring it up to date as the tests do. */
-function buildPackage(): void {
-  const root = path.resolve(__dirname, "..");
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [root] }), "-p", path.join(root, "tsconfig.build.json")], { cwd: root, stdio: "pipe" });
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = Date.now();
-  const value = await fn();
-  return { ms: Date.now() - started, value };
-}
-
 async function measure(): Promise<BenchResult> {
-  buildPackage();
-  await ensureLibvirtd();
-  const id = `kd${process.pid}`;
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kairos-bench-day2-"));
-  fs.chmodSync(scratch, 0o700);
-  const pool = await createTestPool(LOCAL, `${id}-pool`);
-  const c = new Day2Cluster({ id, pool: pool.name, guestDisk: (await buildStandInGuest()).diskImage, scratch });
-  try {
+  return withStandInCluster("kd", async (c): Promise<BenchResult> => {
     const created = await timed(() => c.up());
-    const agent = `${c.prefix}12`;
     const [, , agentName] = c.names;
-
     // Baseline: one node's reboot, by hand.
-    const baseline = await timed(async () => {
-      const before = await c.bootId(agent);
-      await c.ssh(agent, "sudo reboot").catch(() => undefined);
-      const deadline = Date.now() + 600_000;
-      for (;;) {
-        if (Date.now() > deadline) throw new Error(`${agentName} did not come back within 600 s`);
-        const now = await c.bootId(agent).catch(() => before);
-        if (now !== before) break;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      await c.untilListed(agentName, "Ready", 300_000);
-    });
+    const baseline = await timed(() => rebootByHand(c, 2));
 
     const oneAgent = await timed(() => c.up({ nodeExtraConfig: { [agentName]: { runcmd: ["echo bench"] } } }));
     const knobs = { nodeExtraConfig: { [agentName]: { runcmd: ["echo bench"] } } };
@@ -88,11 +50,7 @@ async function measure(): Promise<BenchResult> {
         { ok: noopChanges.length === 0, text: `no-op up: ${noopChanges.length} changes${noopChanges.length ? ` (${noopChanges.map((s) => `${s.op} ${s.name}`).join(", ")})` : ""} (target 0)` },
       ],
     };
-  } finally {
-    await c.destroy().catch(() => undefined);
-    await pool.remove().catch(() => undefined);
-    fs.rmSync(scratch, { recursive: true, force: true });
-  }
+  });
 }
 
 export const day2Bench: Bench = {

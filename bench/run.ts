@@ -8,9 +8,10 @@ import { configsBench } from "./configs";
 import { planBench } from "./plan";
 import { libvirtDiskBench, libvirtReadyBench, libvirtScaleBench } from "./libvirt";
 import { day2Bench } from "./day2";
+import { upgradeBench } from "./upgrade";
 import { Bench, BenchRow } from "./registry";
 
-export const BENCHES: readonly Bench[] = [configsBench, planBench, libvirtScaleBench, libvirtDiskBench, libvirtReadyBench, day2Bench];
+export const BENCHES: readonly Bench[] = [configsBench, planBench, libvirtScaleBench, libvirtDiskBench, libvirtReadyBench, day2Bench, upgradeBench];
 
 function table(rows: BenchRow[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
