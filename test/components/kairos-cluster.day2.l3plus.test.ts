@@ -19,17 +19,17 @@ import { createHash, randomBytes } from "crypto";
 import { KairosCluster } from "../../components/kairos-cluster";
 import { run as exec } from "../../providers/exec";
 import { readDomain } from "../../providers/libvirt/driver";
-import { buildStandInGuest } from "../fixtures/standin-guest/build";
-import { Day2Cluster, Knobs } from "../harness/day2-cluster";
-import { InterruptedRun, ProgramRun, privateTempDir, runProgramWithDynamicProviders } from "../harness/dynamic-provider-host";
+import { Day2Cluster, Knobs, useDay2Cluster } from "../harness/day2-cluster";
+import { InterruptedRun, ProgramRun, runProgramWithDynamicProviders } from "../harness/dynamic-provider-host";
 import { outputValue as value } from "../harness/mocks";
-import { LOCAL, TestPool, createTestPool, ensureLibvirtd, runId } from "../providers/libvirt/env";
+import { LOCAL } from "../providers/libvirt/env";
 
-const id = runId();
-const scratch = privateTempDir("kairos-day2-");
-let pool: TestPool | undefined;
-let guestDisk = "";
+const lab = useDay2Cluster("kairos-day2-");
 let c: Day2Cluster;
+/** The cluster's name, the stand-in disk and the pool (the killed-create test makes a second cluster). */
+let id: string;
+let guestDisk: string;
+let poolName: string;
 /** Shorthands into the one cluster every step changes. */
 let names: string[];
 let prefix: string;
@@ -48,19 +48,11 @@ const stepsOf = (r: ProgramRun, kind: string) => r.steps.filter((s) => s.type.en
 const changedSteps = (r: ProgramRun) => r.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`);
 
 beforeAll(async () => {
-  await ensureLibvirtd();
-  guestDisk = (await buildStandInGuest()).diskImage;
-  pool = await createTestPool(LOCAL, `${id}-pool`);
-  c = new Day2Cluster({ id, pool: pool.name, guestDisk, scratch: scratch.dir });
+  c = lab();
+  ({ id, guestDisk, pool: poolName } = c.o);
   names = c.names;
   prefix = c.prefix;
 }, 180_000);
-
-afterAll(async () => {
-  await c?.destroy().catch(() => undefined);
-  await pool?.remove();
-  scratch.remove();
-}, 600_000);
 
 describe("KairosCluster on day 2 (L3+, stand-in guests, engine semantics over saved state)", () => {
   test("created: 1 server + 2 agents that joined the server at its reserved address with the cluster token", async () => {
@@ -194,14 +186,14 @@ describe("KairosCluster on day 2 (L3+, stand-in guests, engine semantics over sa
     const program = () => {
       new KairosCluster(id2, {
         image: { kind: "disk", path: guestDisk },
-        target: { kind: "libvirt", uri: LOCAL.uri, pool: pool!.name, network: { kind: "create", mode: "isolated", cidr: cidr2 }, vcpus: 1, memoryMiB: 256, diskGiB: 1, domainType: "qemu" },
+        target: { kind: "libvirt", uri: LOCAL.uri, pool: poolName, network: { kind: "create", mode: "isolated", cidr: cidr2 }, vcpus: 1, memoryMiB: 256, diskGiB: 1, domainType: "qemu" },
         servers: 1, agents: 0, timeouts: { addressSeconds: 180, sshSeconds: 180, readySeconds: 180 },
       });
     };
-    const hostOpts = { env: { HOME: scratch.dir, TMPDIR: scratch.dir }, callTimeoutMs: 900_000, timeoutMs: 1_500_000, settleMs: 3000 };
+    const hostOpts = { env: { HOME: c.o.scratch, TMPDIR: c.o.scratch }, callTimeoutMs: 900_000, timeoutMs: 1_500_000, settleMs: 3000 };
     const ours = async () => {
       const list = async (args: string[]) => (await exec(["virsh", "-q", "-c", LOCAL.uri, ...args])).stdout.split("\n").map((l) => l.trim().split(/\s+/)[0]).filter((n) => n.includes(id2));
-      return { domains: await list(["list", "--all", "--name"]), networks: await list(["net-list", "--all", "--name"]), volumes: await list(["vol-list", "--pool", pool!.name]) };
+      return { domains: await list(["list", "--all", "--name"]), networks: await list(["net-list", "--all", "--name"]), volumes: await list(["vol-list", "--pool", poolName]) };
     };
     // Killed while the server's VM boots: libvirt has the domain, the engine never got its id.
     const killed = await runProgramWithDynamicProviders(program, { ...hostOpts, interruptWhen: async () => (await ours()).domains.length > 0 })

@@ -16,11 +16,9 @@
  * - A node that boots back into its previous image (A/B fallback) is a failure, reported as such.
  * - Once the cause is gone, the next up finishes the rollout.
  */
-import { buildStandInGuest } from "../fixtures/standin-guest/build";
-import { Day2Cluster } from "../harness/day2-cluster";
-import { FailedRun, ProgramRun, privateTempDir } from "../harness/dynamic-provider-host";
+import { Day2Cluster, useDay2Cluster } from "../harness/day2-cluster";
+import { FailedRun, ProgramRun } from "../harness/dynamic-provider-host";
 import { outputValue as value } from "../harness/mocks";
-import { LOCAL, TestPool, createTestPool, ensureLibvirtd, runId } from "../providers/libvirt/env";
 
 /** The stand-in's first image, then two newer ones (k3s one minor up, then a patch) and a skip. */
 const V420 = "quay.io/kairos/hadron:v0.5.1-standard-amd64-generic-v4.2.0-k3s-v1.36.3-k3s1";
@@ -28,11 +26,13 @@ const V430 = "quay.io/kairos/hadron:v0.5.2-standard-amd64-generic-v4.3.0-k3s-v1.
 const V440 = "quay.io/kairos/hadron:v0.5.3-standard-amd64-generic-v4.4.0-k3s-v1.37.2-k3s1";
 const SKIP = "quay.io/kairos/hadron:v0.5.3-standard-amd64-generic-v4.4.0-k3s-v1.39.0-k3s1";
 
-const id = runId();
-const scratch = privateTempDir("kairos-upgrade-");
-let pool: TestPool | undefined;
+const lab = useDay2Cluster("kairos-upgrade-");
 let c: Day2Cluster;
 let names: string[];
+beforeAll(() => {
+  c = lab();
+  names = c.names;
+});
 const addr = (i: number) => `${c.prefix}${10 + i}`;
 
 const changedSteps = (r: ProgramRun) => r.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`);
@@ -45,20 +45,6 @@ async function failingUp(osImage: string): Promise<FailedRun> {
   expect(e).toBeInstanceOf(FailedRun);
   return e as FailedRun;
 }
-
-beforeAll(async () => {
-  await ensureLibvirtd();
-  const guestDisk = (await buildStandInGuest()).diskImage;
-  pool = await createTestPool(LOCAL, `${id}-pool`);
-  c = new Day2Cluster({ id, pool: pool.name, guestDisk, scratch: scratch.dir });
-  names = c.names;
-}, 180_000);
-
-afterAll(async () => {
-  await c?.destroy().catch(() => undefined);
-  await pool?.remove();
-  scratch.remove();
-}, 600_000);
 
 describe("KairosCluster OS upgrades over SSH (L3+, stand-in guests, engine semantics over saved state)", () => {
   test("created with the image the nodes run: nothing is upgraded, nodeOs reports what runs", async () => {
