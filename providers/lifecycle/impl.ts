@@ -167,7 +167,9 @@ export const nodeConfig = versioned("kairos-lifecycle:NodeConfig", {
   async update(_id, olds, news) {
     const configChanged = news.configDigest !== olds.appliedConfigDigest;
     const restartChanged = (news.restartDigest ?? "") !== (olds.appliedRestartDigest ?? "");
-    const next = { ...olds, ...news };
+    const next: Props = { ...olds, ...news };
+    // osImage no longer given: the nodes are no longer managed, and nothing of it is kept.
+    if (news.osImage === undefined) for (const k of ["osImage", "upgrade", "appliedOsImage"]) delete next[k];
     const recorded = {
       ...next, appliedConfigDigest: news.configDigest, appliedK3sDigest: news.k3sDigest ?? "", appliedRestartDigest: news.restartDigest ?? "", pendingReboot: false,
     };

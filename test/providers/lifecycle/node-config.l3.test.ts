@@ -70,4 +70,35 @@ describe("NodeConfig through Pulumi's dynamic-provider host (L3)", () => {
     const err = await host.update(TYPE, created.id, outs, inputs({ machineId: "u2", configDigest: D("c"), secretsDigest: "s2" })).catch((e: Error) => e);
     expect(String(err)).toContain("node demo-agent-0: cordon and drain failed:");
   }, 60_000);
+
+  test("osImage at preview: a k3s minor skip is refused naming the node; a bad reference names the field; the first osImage is no change to check", async () => {
+    const V1 = "quay.io/kairos/hadron:v0.5.1-standard-amd64-generic-v4.2.0-k3s-v1.36.3-k3s1";
+    const SKIP = "quay.io/kairos/hadron:v0.5.1-standard-amd64-generic-v4.3.0-k3s-v1.38.0-k3s1";
+    const how = { by: "ssh", recovery: false, force: false };
+    const skip = await host.check(TYPE, inputs({ osImage: V1, upgrade: how }), inputs({ osImage: SKIP, upgrade: how }));
+    expect(skip.failures).toHaveLength(1);
+    expect(skip.failures[0].property).toBe("osImage");
+    expect(skip.failures[0].reason).toMatch(/^node "demo-agent-0": osImage: .*v1\.36.*v1\.38/);
+    expect(skip.failures[0].reason).toContain("upgrade.force does not lift this");
+    // force does not lift a skip either
+    expect((await host.check(TYPE, inputs({ osImage: V1, upgrade: how }), inputs({ osImage: SKIP, upgrade: { ...how, force: true } }))).failures).toHaveLength(1);
+    const bad = await host.check(TYPE, {}, inputs({ osImage: "quay.io/kairos/hadron", upgrade: how }));
+    expect(bad.failures.map((f) => f.property)).toEqual(["osImage"]);
+    expect(bad.failures[0].reason).toContain("neither tag nor digest");
+    expect((await host.check(TYPE, inputs(), inputs({ osImage: SKIP, upgrade: how }))).failures).toEqual([]);
+  });
+
+  test("osImage no longer given: recorded without touching the node, nothing of it kept, the next diff is clean", async () => {
+    const V1 = "quay.io/kairos/hadron:v0.5.1-standard-amd64-generic-v4.2.0-k3s-v1.36.3-k3s1";
+    const managed = inputs({ osImage: V1, upgrade: { by: "ssh", recovery: false, force: false } });
+    const olds = { ...managed, appliedConfigDigest: D("a"), appliedK3sDigest: "k1", appliedRestartDigest: "", pendingReboot: false, appliedOsImage: V1 };
+    expect(await host.diff(TYPE, "node-config-demo-agent-0", olds, inputs())).toMatchObject({ changes: "some", replaces: [] });
+    const seen = host.output().length;
+    const outs = await host.update(TYPE, "node-config-demo-agent-0", olds, inputs());
+    expect(outs.osImage).toBeUndefined();
+    expect(outs.appliedOsImage).toBeUndefined();
+    expect(host.output().slice(seen)).toContain("could not read its OS"); // the only SSH: reading what runs
+    expect(host.output().slice(seen)).not.toMatch(/cordon|kairos-agent upgrade|reboot/);
+    expect(await host.diff(TYPE, "node-config-demo-agent-0", outs, inputs())).toMatchObject({ changes: "none" });
+  }, 60_000);
 });
