@@ -229,6 +229,7 @@ export async function createEphemeralCluster(options: EphemeralClusterOptions): 
       const dir = options.keepDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `kairos-ephemeral-${name}-`));
       try {
         const remove = await keepForInspection(life, dir, captured.cloudConfigs);
+        await life.engine.dispose();
         life.release();
         throw new EphemeralClusterError(`${head}\nkept for inspection in ${dir} (consoles/, cloud-configs/, state); remove it all with:\n  ${remove}`, err, dir, remove);
       } catch (k) {
