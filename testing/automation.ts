@@ -109,7 +109,8 @@ export class AutomationEngine implements ClusterEngine {
 
   private async stackFor(program: () => Promise<ProgramOutputs>) {
     const auto = await import("@pulumi/pulumi/automation");
-    const pulumiCommand = await auto.PulumiCommand.get({ root: path.dirname(path.dirname(this.cli)), skipVersionCheck: true }).catch(() => auto.PulumiCommand.get({ skipVersionCheck: true }));
+    // The CLI on PATH; the SDK checks that it is recent enough for this Automation API.
+    const pulumiCommand = await auto.PulumiCommand.get();
     this.stack = await auto.LocalWorkspace.createOrSelectStack({ projectName: PROJECT, stackName: this.o.stack, program }, {
       workDir: this.workDir, pulumiCommand, envVars: this.env(), secretsProvider: "passphrase",
       projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: `file://${this.backend}` } },
@@ -168,7 +169,8 @@ export class AutomationEngine implements ClusterEngine {
     if (fs.existsSync(yaml)) fs.writeFileSync(yaml, fs.readFileSync(yaml, "utf8").split(this.backend).join(backend));
     fs.writeFileSync(path.join(dir, "passphrase"), this.passphrase, { mode: 0o600 });
     this.kept = true;
-    return `cd ${project} && PULUMI_BACKEND_URL=file://${backend} PULUMI_CONFIG_PASSPHRASE_FILE=${path.join(dir, "passphrase")} pulumi destroy --yes --stack ${this.o.stack} && rm -rf ${dir}`;
+    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    return `cd ${q(project)} && PULUMI_BACKEND_URL=${q(`file://${backend}`)} PULUMI_CONFIG_PASSPHRASE_FILE=${q(path.join(dir, "passphrase"))} pulumi destroy --yes --skip-preview --stack ${q(this.o.stack)} && rm -rf ${q(dir)}`;
   }
 
   async dispose(): Promise<void> {
