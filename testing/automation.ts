@@ -90,12 +90,13 @@ export class AutomationEngine implements ClusterEngine {
 
   constructor(private readonly o: AutomationEngineOptions) {
     this.cli = requirePulumiCli();
+    const nodeModules = programNodeModules();
     this.root = privateDir(`kairos-eph-${o.stack}-`);
     this.backend = path.join(this.root, "backend");
     this.workDir = path.join(this.root, "project");
     fs.mkdirSync(this.backend, { mode: 0o700 });
     fs.mkdirSync(this.workDir, { mode: 0o700 });
-    fs.symlinkSync(programNodeModules(), path.join(this.workDir, "node_modules"), "dir");
+    fs.symlinkSync(nodeModules, path.join(this.workDir, "node_modules"), "dir");
     this.description = `Pulumi Automation API, stack ${o.stack}, file backend ${this.backend}`;
   }
 
