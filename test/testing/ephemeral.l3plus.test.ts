@@ -76,7 +76,7 @@ test("create to Ready: kubeconfig, kubectl and ssh through the handle; dispose d
   let disposed = false;
   try {
     expect(cluster.name).toBe(name);
-    expect(cluster.nodes.map((n) => [n.name, n.role])).toEqual([[`${name}-server-0`, "init"], [`${name}-agent-0`, "agent"]]);
+    expect(cluster.nodes.map((n) => [n.name, n.role])).toEqual([[`${name}-server-0`, "server"], [`${name}-agent-0`, "agent"]]);
     const prefix = o.cidr.replace(/0\/24$/, "");
     expect(cluster.nodes[0].address).toBe(`${prefix}10`);
     expect(cluster.kubeconfig).toContain(`server: https://${prefix}10:6443`);
