@@ -67,7 +67,9 @@ describe("the packed tarball", () => {
   });
 
   test.each([["node", "commonjs"], ["node16", "node16"]])("its declarations compile in a fresh consumer with skipLibCheck false (moduleResolution %s)", async (resolution, module) => {
-    const dir = path.join(scratch.dir, `tsc-${resolution}`);
+    // Inside the program folder: a name its paths do not map (the `pulumi-kairos/testing` subpath,
+    // through package.json "exports" or "typesVersions") resolves from its node_modules, as for a user.
+    const dir = path.join(programDir, `tsc-${resolution}`);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "index.ts"), [
       'import * as pulumi from "@pulumi/pulumi";',
