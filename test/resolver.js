@@ -1,6 +1,6 @@
 /**
  * Jest resolver: inside this repository, the package's own name means its TypeScript sources
- * (`pulumi-kairos` -> lib.ts, `pulumi-kairos/drivers/<family>` -> providers/<family>/impl.ts), which
+ * (`pulumi-kairos` -> lib.ts, `pulumi-kairos/testing` -> testing/index.ts, `pulumi-kairos/drivers/<family>` -> providers/<family>/impl.ts), which
  * ts-jest compiles. Anywhere else (a program folder with the packed package installed, as the
  * as-installed tests make) names resolve as Node resolves them, to the installed copy.
  */
@@ -15,6 +15,7 @@ const inRepo = (dir) => {
 module.exports = (request, options) => {
   if (inRepo(options.basedir)) {
     if (request === "pulumi-kairos") return path.join(ROOT, "lib.ts");
+    if (request === "pulumi-kairos/testing") return path.join(ROOT, "testing", "index.ts");
     const m = /^pulumi-kairos\/drivers\/([a-z]+)$/.exec(request);
     if (m) return path.join(ROOT, "providers", m[1], "impl.ts");
   }

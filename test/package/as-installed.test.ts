@@ -58,7 +58,7 @@ afterAll(async () => {
 describe("the packed tarball", () => {
   test("holds the library only: built JavaScript and declarations, the license and the readme", () => {
     expect(packed).toEqual(expect.arrayContaining([
-      "LICENSE", "README.md", "package.json", "dist/lib.js", "dist/lib.d.ts",
+      "LICENSE", "README.md", "package.json", "dist/lib.js", "dist/lib.d.ts", "dist/testing/index.js", "dist/testing/index.d.ts",
       ...["libvirt", "secrets", "readiness", "baremetal", "media", "image"].map((f) => `dist/providers/${f}/impl.js`),
     ]));
     const stray = packed.filter((f) => !/^(LICENSE|README\.md|package\.json|dist\/.+\.(js|d\.ts))$/.test(f));
@@ -67,7 +67,9 @@ describe("the packed tarball", () => {
   });
 
   test.each([["node", "commonjs"], ["node16", "node16"]])("its declarations compile in a fresh consumer with skipLibCheck false (moduleResolution %s)", async (resolution, module) => {
-    const dir = path.join(scratch.dir, `tsc-${resolution}`);
+    // Inside the program folder: a name its paths do not map (the `pulumi-kairos/testing` subpath,
+    // through package.json "exports" or "typesVersions") resolves from its node_modules, as for a user.
+    const dir = path.join(programDir, `tsc-${resolution}`);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "index.ts"), [
       'import * as pulumi from "@pulumi/pulumi";',
@@ -81,6 +83,9 @@ describe("the packed tarball", () => {
       'const plan: kairos.NodePlan[] = kairos.planRoles({ cluster: "lab", servers: 1, agents: 1, mode: "explicit", k3sToken: "0123456789abcdef0123" });',
       'export const issues: kairos.ValidationIssue[] = kairos.validateCloudConfig(kairos.renderCloudConfig({ users: [{ name: "ops", groups: ["admin"] }] }));',
       "export const first = plan[0].name;",
+      'import { createEphemeralCluster, withKairosCluster, type EphemeralCluster, type EphemeralClusterOptions } from "pulumi-kairos/testing";',
+      "export const make: (o: EphemeralClusterOptions) => Promise<EphemeralCluster> = createEphemeralCluster;",
+      "export const during = (o: EphemeralClusterOptions) => withKairosCluster(o, async (c) => { await using held = c; return held.kubectl(\"get\", \"nodes\"); });",
       'export const tag: string = kairos.image.imageTag(kairos.image.normalizeImageSpec({ baseImage: "ubuntu:24.04", version: "v1.0.0", artifacts: ["iso"] }));',
       "",
     ].join("\n"));
@@ -102,6 +107,20 @@ describe("the packed tarball", () => {
     if (resolution === "node") expect(errors).toEqual([]);
     else if (errors.length) console.log(`moduleResolution ${resolution}: ${errors.length} error(s) in @pulumi/pulumi's own declarations, none in pulumi-kairos`);
   }, 240_000);
+});
+
+describe("pulumi-kairos/testing as installed", () => {
+  test("resolves by its subpath and, without the Pulumi CLI on PATH, rejects with the one-line install message", async () => {
+    const script = [
+      'const t = require("pulumi-kairos/testing");',
+      'if (typeof t.createEphemeralCluster !== "function" || typeof t.withKairosCluster !== "function") throw new Error("exports missing");',
+      't.createEphemeralCluster({ image: { kind: "disk", path: "/nope.qcow2" }, target: { kind: "libvirt" } })',
+      '  .then(() => { console.log("resolved?"); process.exit(1); }, (e) => { console.log(e.message); process.exit(e.message === t.PULUMI_CLI_MISSING ? 0 : 2); });',
+    ].join("\n");
+    const r = await run([process.execPath, "-e", script], { cwd: programDir, env: { PATH: path.dirname(process.execPath) }, timeoutMs: 60_000, allowFailure: true });
+    expect(r.stdout.trim()).toMatch(/^pulumi-kairos\/testing needs the Pulumi CLI on PATH/);
+    expect(r.exitCode).toBe(0);
+  }, 120_000);
 });
 
 describe("a program in the consumer folder (L3+ from the installed package)", () => {
