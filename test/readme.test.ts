@@ -25,7 +25,7 @@ test("every TypeScript example in README.md type-checks against lib.ts", async (
   });
   fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
     extends: path.join(REPO, "tsconfig.json"),
-    compilerOptions: { noEmit: true, rootDir: REPO, baseUrl: REPO, paths: { "pulumi-kairos": ["lib.ts"] }, noUnusedLocals: false },
+    compilerOptions: { noEmit: true, rootDir: REPO, baseUrl: REPO, paths: { "pulumi-kairos": ["lib.ts"], "pulumi-kairos/testing": ["testing/index.ts"] }, noUnusedLocals: false },
     include: [],
     files: files,
   }));
