@@ -35,6 +35,11 @@ export function drainCommand(name: string, opts: { timeoutSeconds: number; force
   ]);
 }
 
+/** Cordon, then drain ({@link drainCommand}): one remote command, so one SSH session. */
+export function cordonAndDrainCommand(name: string, opts: { timeoutSeconds: number; force?: boolean }): string {
+  return `${cordonCommand(name)} && ${drainCommand(name, opts)}`;
+}
+
 /**
  * Removes the Node object. For a server with embedded etcd this also removes its etcd member (k3s'
  * member removal controller acts on the deleted Node, docs/kairos-notes.md §13).

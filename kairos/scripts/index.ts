@@ -9,6 +9,6 @@ export type { NodeStatus, Readiness } from "./nodes";
 export { parseNodes, nodesReadiness, describeReadiness } from "./nodes";
 export { K3S_LOCAL_SERVER, k3sServerUrl, rewriteKubeconfigServer, nameKubeconfig, kubeconfigClientCertificate, kubeconfigContextName, K3S_KUBECONFIG_NAME } from "./kubeconfig";
 export {
-  cordonCommand, uncordonCommand, drainCommand, deleteNodeCommand, OEM_CONFIG_PATH, WRITE_OEM_CONFIG_COMMAND, OEM_CONFIG_DIGEST_COMMAND,
+  cordonCommand, uncordonCommand, drainCommand, cordonAndDrainCommand, deleteNodeCommand, OEM_CONFIG_PATH, WRITE_OEM_CONFIG_COMMAND, OEM_CONFIG_DIGEST_COMMAND,
   K3S_BOOTSTRAP_SENTINEL, RESET_K3S_BOOTSTRAP_COMMAND, REBOOT_COMMAND, BOOT_ID_COMMAND, POWEROFF_COMMAND, etcdQuorum,
 } from "./day2";

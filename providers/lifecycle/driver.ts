@@ -9,7 +9,7 @@
 import { createHash } from "crypto";
 import {
   BOOT_ID_COMMAND, OEM_CONFIG_DIGEST_COMMAND, REBOOT_COMMAND, RESET_K3S_BOOTSTRAP_COMMAND, WRITE_OEM_CONFIG_COMMAND,
-  K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonCommand, drainCommand, parseNodes, uncordonCommand, deleteNodeCommand,
+  K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonAndDrainCommand, parseNodes, uncordonCommand, deleteNodeCommand,
 } from "../../kairos/scripts";
 import {
   BOOT_STATE_COMMAND, K3S_VERSION_COMMAND, KAIROS_RELEASE_COMMAND, expectedRelease, parseBootState, parseK3sVersion,
@@ -175,7 +175,7 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
   // Steps share SSH sessions where they can: on an emulated guest each login costs seconds.
   if (restarts) {
     log.info(`${node.name}: cordon and drain (via ${viaNode.name})`);
-    await step(node.name, "cordon and drain", () => onVia((v) => sshRun(v, `${cordonCommand(node.name)} && ${drainCommand(node.name, o.drain)}`, { timeoutMs: (o.drain.timeoutSeconds + 120) * 1000 })));
+    await step(node.name, "cordon and drain", () => onVia((v) => sshRun(v, cordonAndDrainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 120) * 1000 })));
   }
   let before: string | undefined;
   if (change.config !== undefined) {
@@ -306,7 +306,7 @@ export async function removeNode(c: ClusterAccess, node: NodeAccess, o: { drain:
     return;
   }
   log.info(`${node.name}: leaving the cluster: cordon, drain, power off, delete node (via ${viaNode.name})`);
-  await step(node.name, "cordon and drain", () => onVia((v) => sshRun(v, `${cordonCommand(node.name)} && ${drainCommand(node.name, o.drain)}`, { timeoutMs: (o.drain.timeoutSeconds + 120) * 1000 })));
+  await step(node.name, "cordon and drain", () => onVia((v) => sshRun(v, cordonAndDrainCommand(node.name, o.drain), { timeoutMs: (o.drain.timeoutSeconds + 120) * 1000 })));
   // A deleted Node whose k3s still runs registers again (the kubelet recreates it): the machine
   // stops first, and its Node is deleted only once it no longer answers.
   await withKey(c, node, (t) => sshExec(t, POWEROFF_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 30_000 })).catch(() => undefined);

@@ -103,11 +103,11 @@ const applyOptions = (p: Props): driver.ApplyOptions => ({ drain: p.drain, ready
  * node, or osImage given for the first time) only when the node's release is known to differ.
  * Refused, before anything is touched, while a node is not Ready (unless `upgrade.force`).
  */
-async function upgradeWanted(news: Props, from: string | undefined, access: driver.ClusterAccess): Promise<driver.NodeChange["upgrade"]> {
+async function upgradeWanted(news: Props, from: string | undefined, access: driver.ClusterAccess, running?: Record<string, string>): Promise<driver.NodeChange["upgrade"]> {
   const image = news.osImage;
   if (!image || (news.upgrade?.by ?? "ssh") !== "ssh") return undefined;
   if (!from) {
-    const { release } = await driver.readNodeOs(access, nodeOf(news));
+    const release = running ?? (await driver.readNodeOs(access, nodeOf(news))).release;
     if (!releaseMismatch(expectedRelease(parseKairosImageRef(image)), release) || !parseKairosImageRef(image)) return undefined;
   }
   if (news.upgrade?.force !== true) {
@@ -135,7 +135,10 @@ async function osAfter(news: Props, access: driver.ClusterAccess, olds?: Props):
 async function converge(news: Props, from: string | undefined, olds: Props = news): Promise<Props> {
   const access = accessOf(news, olds);
   if (!news.osImage) return osAfter(news, access, olds);
-  const upgrade = await upgradeWanted(news, from, access);
+  // With no image recorded, what the node runs decides; left as it is, that reading is also what is recorded.
+  const seen = from ? undefined : await driver.readNodeOs(access, nodeOf(news));
+  const upgrade = await upgradeWanted(news, from, access, seen?.release);
+  if (!upgrade && seen) return { appliedOsImage: news.osImage, os: seen.os };
   if (upgrade) await driver.applyNodeChange(access, nodeOf(news), { restart: "reboot", upgrade }, applyOptions(news));
   return osAfter(news, access, olds);
 }
