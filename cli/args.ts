@@ -146,7 +146,7 @@ function readOptions(command: CommandName, args: string[]): { values: Record<str
     if (t.kind === "positional") positionals.push(t.value);
     if (t.kind !== "option") continue;
     const o = spec[t.name];
-    if (!o) fail(`unknown option ${t.rawName} for ${command}; accepted: ${accepted(Object.keys(spec))}`);
+    if (!o) fail(`unknown option ${args[t.index]} for ${command}; accepted: ${accepted(Object.keys(spec))}`); // as typed: -ab is read as -a -b
     if (o.type === "boolean" && t.value !== undefined) fail(`--${t.name} takes no value; got ${JSON.stringify(t.value)}`);
     if (o.type === "string" && (t.value === undefined || (!t.inlineValue && t.value.startsWith("--")))) fail(`--${t.name} needs a value: ${o.value}`);
     if (values[t.name] !== undefined) fail(`--${t.name} is given twice; give it once`);
