@@ -1,7 +1,8 @@
 /**
  * The CLI's arguments: argv in, one typed command out, or a UsageError whose message names the
  * option, the value and what is accepted. Parsing is pure (no I/O); durations are read by the
- * injected `parseDuration` so the CLI and the reaper accept exactly the same forms.
+ * injected `parseDuration` so the CLI and the reaper accept exactly the same forms. The commands
+ * and options are described for users in docs/cli.md.
  */
 import { parseArgs } from "node:util";
 
