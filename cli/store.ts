@@ -80,7 +80,12 @@ export class ClusterStore {
   /** The record, or undefined when the folder or its record is missing. */
   tryGet(name: string): ClusterRecord | undefined {
     const file = path.join(this.dir(name), "cluster.json");
-    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as ClusterRecord) : undefined;
+    if (!fs.existsSync(file)) return undefined;
+    try {
+      return JSON.parse(fs.readFileSync(file, "utf8")) as ClusterRecord;
+    } catch (e) {
+      throw new Error(`cannot read ${file} (${(e as Error).message}); remove the cluster with: pulumi-kairos down ${name}`);
+    }
   }
 
   /** Names of every cluster folder (including one whose create has not written a record yet), sorted. */

@@ -215,6 +215,13 @@ describe("list, kubeconfig, down", () => {
     expect(JSON.parse(out).map((r: { name: string }) => r.name)).toEqual(["c1"]);
   });
 
+  test("an unreadable record fails list with the file named and the way out", async () => {
+    fs.mkdirSync(clusterDir("c1"), { recursive: true });
+    fs.writeFileSync(path.join(clusterDir("c1"), "cluster.json"), "{");
+    expect(await runCli(["list"], io(), deps())).toBe(1);
+    expect(err).toMatch(new RegExp(`^pulumi-kairos: cannot read ${path.join(clusterDir("c1"), "cluster.json")} \\(.*\\); remove the cluster with: pulumi-kairos down c1\n$`));
+  });
+
   test("kubeconfig prints the path; an unknown name exits 1 naming the clusters there are", async () => {
     await runCli(["up", "--image", image, "--name", "c1"], io(), deps());
     await runCli(["up", "--image", image, "--name", "c2"], io(), deps());
