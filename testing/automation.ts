@@ -1,6 +1,7 @@
 /**
  * The default engine: Pulumi's Automation API with an inline program. Needs the Pulumi CLI on PATH
- * and nothing else: the state goes to a local file backend in a private (0700) temporary folder, its
+ * and nothing else: the state goes to a local file backend in a private (0700) temporary folder (or
+ * in a folder the caller keeps, `root`, for clusters that outlive the process: the CLI's), its
  * secrets are encrypted with a generated passphrase handed to the CLI through its environment (never
  * its arguments), and the stack has a name of its own. The CLI runs in a private project folder
  * whose `node_modules` links to the one this package is installed in, so Pulumi's dynamic-provider
@@ -73,6 +74,29 @@ export interface AutomationEngineOptions {
   stack: string;
   /** Progress lines of the CLI (default: none). */
   onOutput?: (line: string) => void;
+  /**
+   * A state folder the caller keeps (created 0700 when missing): backend, project folder and the
+   * passphrase (`passphrase`, 0600) live there, so a later process can reopen the stack
+   * (`selectExisting()`) and destroy it. `dispose()` leaves it. @default a private temporary
+   * folder that `dispose()` removes
+   */
+  root?: string;
+}
+
+/** The passphrase of a caller-kept root: read when an earlier process wrote it, else generated and written (0600). */
+export function rootPassphrase(root: string): string {
+  const file = path.join(root, "passphrase");
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  const passphrase = randomBytes(32).toString("base64url");
+  fs.writeFileSync(file, passphrase, { mode: 0o600, flag: "wx" });
+  fs.chmodSync(file, 0o600);
+  return passphrase;
+}
+
+/** Makes `dir` if missing and makes it private (mkdir's mode is masked by the umask; an existing folder keeps its own). */
+function mkdirPrivate(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
 }
 
 /** The Automation API engine. Construction checks for the CLI first and fails with one line when it is missing. */
@@ -81,7 +105,9 @@ export class AutomationEngine implements ClusterEngine {
   private readonly root: string;
   private readonly backend: string;
   private readonly workDir: string;
-  private readonly passphrase = randomBytes(32).toString("base64url");
+  private readonly passphrase: string;
+  /** Whether the caller keeps `root` (dispose leaves it). */
+  private readonly rootKept: boolean;
   private readonly cli: string;
   private stack: import("@pulumi/pulumi/automation").Stack | undefined;
   private running: Promise<unknown> | undefined;
@@ -91,12 +117,16 @@ export class AutomationEngine implements ClusterEngine {
   constructor(private readonly o: AutomationEngineOptions) {
     this.cli = requirePulumiCli();
     const nodeModules = programNodeModules();
-    this.root = privateDir(`kairos-eph-${o.stack}-`);
+    this.rootKept = o.root !== undefined;
+    this.root = o.root !== undefined ? path.resolve(o.root) : privateDir(`kairos-eph-${o.stack}-`);
     this.backend = path.join(this.root, "backend");
     this.workDir = path.join(this.root, "project");
-    fs.mkdirSync(this.backend, { mode: 0o700 });
-    fs.mkdirSync(this.workDir, { mode: 0o700 });
-    fs.symlinkSync(nodeModules, path.join(this.workDir, "node_modules"), "dir");
+    for (const dir of [this.root, this.backend, this.workDir]) mkdirPrivate(dir);
+    // A kept root is reopened by later processes, possibly from another install: link the current one.
+    const link = path.join(this.workDir, "node_modules");
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(nodeModules, link, "dir");
+    this.passphrase = this.rootKept ? rootPassphrase(this.root) : randomBytes(32).toString("base64url");
     this.description = `Pulumi Automation API, stack ${o.stack}, file backend ${this.backend}`;
   }
 
@@ -108,15 +138,32 @@ export class AutomationEngine implements ClusterEngine {
     };
   }
 
-  private async stackFor(program: () => Promise<ProgramOutputs>) {
+  private async stackFor(program: () => Promise<ProgramOutputs>, how: "createOrSelect" | "select" = "createOrSelect") {
     const auto = await import("@pulumi/pulumi/automation");
     // The CLI on PATH; the SDK checks that it is recent enough for this Automation API.
     const pulumiCommand = await auto.PulumiCommand.get();
-    this.stack = await auto.LocalWorkspace.createOrSelectStack({ projectName: PROJECT, stackName: this.o.stack, program }, {
+    const args = { projectName: PROJECT, stackName: this.o.stack, program };
+    const opts = {
       workDir: this.workDir, pulumiCommand, envVars: this.env(), secretsProvider: "passphrase",
-      projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: `file://${this.backend}` } },
-    });
+      projectSettings: { name: PROJECT, runtime: "nodejs" as const, backend: { url: `file://${this.backend}` } },
+    };
+    this.stack = how === "select" ? await auto.LocalWorkspace.selectStack(args, opts) : await auto.LocalWorkspace.createOrSelectStack(args, opts);
     return this.stack;
+  }
+
+  /**
+   * Opens the stack an earlier process created in this root (with an empty program: only
+   * `destroy()` and `resources()` follow), so it can be destroyed. False when the backend has none.
+   */
+  async selectExisting(): Promise<boolean> {
+    const auto = await import("@pulumi/pulumi/automation");
+    try {
+      await this.stackFor(async () => ({}), "select");
+      return true;
+    } catch (e) {
+      if (e instanceof auto.StackNotFoundError) return false;
+      throw e;
+    }
   }
 
   async up(program: () => ProgramOutputs | Promise<ProgramOutputs>, opts: { signal?: AbortSignal } = {}): Promise<ProgramOutputs> {
@@ -175,6 +222,6 @@ export class AutomationEngine implements ClusterEngine {
   }
 
   async dispose(): Promise<void> {
-    fs.rmSync(this.root, { recursive: true, force: true });
+    if (!this.rootKept) fs.rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -55,3 +55,70 @@ test("the CLI's project folder links the node_modules holding both @pulumi/pulum
   expect(fs.existsSync(path.join(nm, "@pulumi", "pulumi", "package.json"))).toBe(true);
   expect(fs.existsSync(path.join(nm, "pulumi-kairos", "package.json"))).toBe(true);
 });
+
+describe("a root the caller keeps (the CLI's cluster folders)", () => {
+  // Only its existence is checked at construction; nothing here runs it.
+  const fakeCliDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kairos-fakecli-"));
+    fs.writeFileSync(path.join(dir, "pulumi"), "#!/bin/sh\nexit 99\n", { mode: 0o755 });
+    return dir;
+  };
+  const mode = (p: string) => fs.statSync(p).mode & 0o777;
+  let bin: string;
+  let base: string;
+  beforeEach(() => {
+    bin = fakeCliDir();
+    base = fs.mkdtempSync(path.join(os.tmpdir(), "kairos-root-"));
+  });
+  afterEach(() => {
+    fs.rmSync(bin, { recursive: true, force: true });
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  test("is created 0700 with private backend and project folders and a 0600 passphrase, and dispose leaves it", async () => {
+    const root = path.join(base, "clusters", "c1");
+    await withPath(bin, async () => {
+      const engine = new AutomationEngine({ stack: "c1", root });
+      expect(mode(root)).toBe(0o700);
+      expect(mode(path.join(root, "backend"))).toBe(0o700);
+      expect(mode(path.join(root, "project"))).toBe(0o700);
+      expect(mode(path.join(root, "passphrase"))).toBe(0o600);
+      expect(fs.readFileSync(path.join(root, "passphrase"), "utf8")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(fs.realpathSync(path.join(root, "project", "node_modules"))).toBe(fs.realpathSync(programNodeModules()));
+      expect(engine.description).toContain(path.join(root, "backend"));
+      await engine.dispose();
+    });
+    expect(fs.existsSync(path.join(root, "passphrase"))).toBe(true);
+  });
+
+  test("a later engine over the same root keeps the passphrase (so it can reopen the stack) and makes an existing folder private", async () => {
+    const root = path.join(base, "c2");
+    fs.mkdirSync(root, { mode: 0o755 });
+    fs.chmodSync(root, 0o755);
+    await withPath(bin, async () => {
+      new AutomationEngine({ stack: "c2", root });
+      const first = fs.readFileSync(path.join(root, "passphrase"), "utf8");
+      expect(mode(root)).toBe(0o700);
+      new AutomationEngine({ stack: "c2", root });
+      expect(fs.readFileSync(path.join(root, "passphrase"), "utf8")).toBe(first);
+    });
+  });
+
+  test("without a root, dispose removes the engine's temporary folder as before", async () => {
+    await withPath(bin, async () => {
+      const engine = new AutomationEngine({ stack: "c3" });
+      const backend = /file backend (\S+)$/.exec(engine.description)![1];
+      expect(fs.existsSync(backend)).toBe(true);
+      await engine.dispose();
+      expect(fs.existsSync(path.dirname(backend))).toBe(false);
+    });
+  });
+
+  test("without the CLI, a root engine fails with the install line and makes no folder", async () => {
+    const root = path.join(base, "c4");
+    await withPath("/nonexistent", () => {
+      expect(() => new AutomationEngine({ stack: "c4", root })).toThrow(PULUMI_CLI_MISSING);
+    });
+    expect(fs.existsSync(root)).toBe(false);
+  });
+});
