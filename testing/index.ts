@@ -6,3 +6,5 @@
 export { createEphemeralCluster, withKairosCluster, EphemeralCluster, EphemeralClusterError, type EphemeralClusterOptions } from "./ephemeral";
 export { PULUMI_CLI_MISSING } from "./automation";
 export type { ClusterEngine, EngineResource, ProgramOutputs } from "./engine";
+export { reap, type ReapOptions, type ReapReport, type ReapedCluster, type ReapObject, type ReapReason } from "./reap";
+export { parseDuration } from "./duration";
