@@ -34,7 +34,7 @@ export interface ReapedCluster {
   reason: ReapReason;
   createdAt?: string;
   expiresAt?: string;
-  /** What was removed (or, in a dry run, would be), in removal order. */
+  /** What was removed (in a dry run: would be), in removal order; after an error, what went before it. */
   objects: ReapObject[];
   /** Why removing this cluster failed; the other clusters are still reaped. */
   error?: string;
@@ -73,7 +73,7 @@ export async function reap(options: ReapOptions = {}): Promise<ReapReport> {
       ...(c.createdAt ? { createdAt: c.createdAt } : {}), ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
     };
     try {
-      entry.objects = await removeOwnedCluster(conn, c, { dryRun: options.dryRun, log });
+      entry.objects = await removeOwnedCluster(conn, c, { dryRun: options.dryRun, log, onRemoved: (o) => entry.objects.push(o) });
     } catch (e) {
       entry.error = e instanceof Error ? e.message : String(e);
       log(`failed to reap ${c.stack}/${c.cluster}: ${entry.error}`);

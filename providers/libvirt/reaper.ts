@@ -61,18 +61,19 @@ export interface ReapObject {
 
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** A domain's disk sources: pool volumes (`type='volume'`) and host files (`type='file'`, and backing chains libvirt shows). */
-export interface DomainDiskSources {
+/** What a domain uses: pool volumes (`type='volume'`), host files (`type='file'`, and backing chains libvirt shows), networks. */
+export interface DomainSources {
   volumes: { pool: string; name: string }[];
   files: string[];
+  networks: string[];
   serialLogFile?: string;
   uuid?: string;
 }
 
-/** Pure: the disk and cdrom sources of a `virsh dumpxml` document. */
-export function domainDiskSources(xml: string): DomainDiskSources {
+/** Pure: the disk and cdrom sources and the networks of a `virsh dumpxml` document. */
+export function domainSources(xml: string): DomainSources {
   const d = (convert(xml, { format: "object" }) as any).domain ?? {};
-  const out: DomainDiskSources = { volumes: [], files: [] };
+  const out: DomainSources = { volumes: [], files: [], networks: [] };
   const chain = (b: any): void => {
     for (const s of list<any>(b)) {
       if (s?.source?.["@file"]) out.files.push(s.source["@file"]);
@@ -85,6 +86,7 @@ export function domainDiskSources(xml: string): DomainDiskSources {
     else if (src?.["@file"]) out.files.push(src["@file"]);
     chain(disk?.backingStore);
   }
+  for (const nic of list<any>(d.devices?.interface)) if (nic?.["@type"] === "network" && nic?.source?.["@network"]) out.networks.push(nic.source["@network"]);
   const log = list<any>(d.devices?.serial).find((s) => s?.log?.["@file"]);
   if (log) out.serialLogFile = log.log["@file"];
   if (typeof d.uuid === "string") out.uuid = d.uuid;
@@ -120,7 +122,7 @@ async function hostDomains(conn: Connection): Promise<HostDomain[]> {
 }
 
 async function readOwnedDomain(conn: Connection, d: HostDomain, owner: OwnerMetadata): Promise<OwnedDomain> {
-  const src = domainDiskSources(d.xml);
+  const src = domainSources(d.xml);
   const volumes: OwnedVolume[] = [];
   const backing: OwnedVolume[] = [];
   for (const ref of src.volumes) {
@@ -170,63 +172,69 @@ export async function findOwnedClusters(conn: Connection, opts: { filter?: Owner
 // ---------- removing ----------
 
 /**
- * Host paths used by domains outside `cluster` (disks, cdroms and their backing files): a volume
- * at one of them is someone else's too and stays.
+ * What domains outside `cluster` use: host paths (disks, cdroms and their backing files) and
+ * networks. A volume or network among them is someone else's too and stays.
  */
-async function pathsUsedOutside(conn: Connection, cluster: OwnedCluster): Promise<Set<string>> {
+async function usedOutside(conn: Connection, cluster: OwnedCluster): Promise<{ paths: Set<string>; networks: Set<string> }> {
   const mine = new Set(cluster.domains.map((d) => d.name));
-  const used = new Set<string>();
+  const paths = new Set<string>();
+  const networks = new Set<string>();
   for (const d of await hostDomains(conn)) {
     if (mine.has(d.name)) continue;
-    const src = domainDiskSources(d.xml);
-    src.files.forEach((f) => used.add(f));
+    const src = domainSources(d.xml);
+    src.files.forEach((f) => paths.add(f));
+    src.networks.forEach((n) => networks.add(n));
     for (const ref of src.volumes) {
       const v = await readVolume(conn, ref.pool, ref.name);
-      if (v?.path) used.add(v.path);
-      if (v?.backingPath) used.add(v.backingPath);
+      if (v?.path) paths.add(v.path);
+      if (v?.backingPath) paths.add(v.backingPath);
     }
   }
-  return used;
+  return { paths, networks };
 }
 
 /**
  * Removes one cluster's objects, in order: its domains (destroyed and undefined, nvram included),
- * their volumes and the base volumes their disks overlay (each only if no domain outside the
- * cluster uses it as disk, cdrom or backing file), then its networks. Objects already gone are fine
- * (the owner may be destroying the cluster at the same time). Returns every object removed; with
- * `dryRun`, removes nothing and returns the same list.
+ * their volumes and the base volumes their disks overlay, then its networks. A volume or network
+ * that a domain outside the cluster also uses (as disk, cdrom, backing file or NIC network) stays,
+ * with a log line. Objects already gone are fine (the owner may be destroying the cluster at the
+ * same time). Returns every object removed; with `dryRun`, removes nothing and returns the same
+ * list. `onRemoved` hears each object as it goes, so a caller knows what went before a failure.
  */
-export async function removeOwnedCluster(conn: Connection, cluster: OwnedCluster, opts: { dryRun?: boolean; log?: (line: string) => void } = {}): Promise<ReapObject[]> {
+export async function removeOwnedCluster(
+  conn: Connection, cluster: OwnedCluster,
+  opts: { dryRun?: boolean; log?: (line: string) => void; onRemoved?: (o: ReapObject) => void } = {},
+): Promise<ReapObject[]> {
   const log = opts.log ?? (() => undefined);
-  const used = await pathsUsedOutside(conn, cluster);
+  const owner = `${cluster.stack}/${cluster.cluster}`;
+  const used = await usedOutside(conn, cluster);
   const volumes: OwnedVolume[] = [];
-  const add = (v: OwnedVolume) => {
+  const addVolume = (v: OwnedVolume) => {
     if (volumes.some((x) => x.pool === v.pool && x.name === v.name)) return;
-    if (used.has(v.path)) log(`keeping volume ${v.pool}/${v.name}: a domain outside ${cluster.stack}/${cluster.cluster} uses it`);
+    if (used.paths.has(v.path)) log(`keeping volume ${v.pool}/${v.name}: a domain outside ${owner} uses it`);
     else volumes.push(v);
   };
-  cluster.domains.forEach((d) => d.volumes.forEach(add));
-  cluster.domains.forEach((d) => d.backing.forEach(add));
+  cluster.domains.forEach((d) => d.volumes.forEach(addVolume));
+  cluster.domains.forEach((d) => d.backing.forEach(addVolume)); // overlays before the base they sit on
+  const networks = cluster.networks.filter((n) => {
+    if (used.networks.has(n.name)) log(`keeping network ${n.name}: a domain outside ${owner} is attached to it`);
+    return !used.networks.has(n.name);
+  });
 
-  const plan: ReapObject[] = [
-    ...cluster.domains.map((d) => ({ kind: "domain" as const, name: d.name })),
-    ...volumes.map((v) => ({ kind: "volume" as const, name: v.name, pool: v.pool })),
-    ...cluster.networks.map((n) => ({ kind: "network" as const, name: n.name })),
+  const steps: { object: ReapObject; remove: () => Promise<void> }[] = [
+    ...cluster.domains.map((d) => ({
+      object: { kind: "domain" as const, name: d.name },
+      remove: () => deleteDomain(conn, d.uuid || d.name, { name: d.name, serialLogFile: d.serialLogFile ?? serialLogPath(d.name) }),
+    })),
+    ...volumes.map((v) => ({ object: { kind: "volume" as const, name: v.name, pool: v.pool }, remove: () => deleteVolume(conn, v.pool, v.name) })),
+    ...networks.map((n) => ({ object: { kind: "network" as const, name: n.name }, remove: () => deleteNetwork(conn, n.uuid || n.name) })),
   ];
-  if (opts.dryRun) return plan;
-
-  for (const d of cluster.domains) {
-    log(`removing domain ${d.name}`);
-    await deleteDomain(conn, d.uuid || d.name, { name: d.name, serialLogFile: d.serialLogFile ?? serialLogPath(d.name) });
+  if (!opts.dryRun) {
+    for (const s of steps) {
+      log(`removing ${s.object.kind} ${s.object.pool ? `${s.object.pool}/` : ""}${s.object.name}`);
+      await s.remove();
+      opts.onRemoved?.(s.object);
+    }
   }
-  // Overlays before the base they sit on.
-  for (const v of volumes) {
-    log(`removing volume ${v.pool}/${v.name}`);
-    await deleteVolume(conn, v.pool, v.name);
-  }
-  for (const n of cluster.networks) {
-    log(`removing network ${n.name}`);
-    await deleteNetwork(conn, n.uuid || n.name);
-  }
-  return plan;
+  return steps.map((s) => s.object);
 }

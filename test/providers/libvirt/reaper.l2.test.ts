@@ -3,7 +3,8 @@
  * defined, never started: the reaper reads definitions, not guests):
  *   expired  - expiresAt in the past, with a network made by the Network provider (createdAt stamped)
  *   live     - expiresAt in the future, created two hours ago, with a network
- *   old      - no ephemeral mark, created in 2020; its disk overlays the orphan's base image
+ *   old      - no ephemeral mark, created in 2020; its disk overlays the orphan's base image and its
+ *              NIC is on the live cluster's network
  *   orphan   - statePath to a folder the test deletes
  * Every reap here is scoped to this run's stack (`filter`), so other tests' objects on the host are
  * never candidates.
@@ -150,18 +151,18 @@ describe("reaper (L2, real libvirtd)", () => {
     expect((await findOwnedClusters(LOCAL, { filter })).map((c) => c.cluster)).toEqual(["live", "old"]);
   });
 
-  test("olderThan reaps the live ephemeral cluster only once its createdAt is older; the unmarked cluster is never chosen", async () => {
+  test("olderThan reaps the live ephemeral cluster only once its createdAt is older, keeping the network another cluster's domain is on; the unmarked cluster is never chosen", async () => {
     const younger = await reap({ olderThanSeconds: 3 * 3600, now, filter });
     expect(younger.reaped).toEqual([]);
     expect(younger.kept.map((k) => k.cluster)).toEqual(["live", "old"]);
-    const older = await reap({ olderThanSeconds: 3600, now, filter });
+    const lines: string[] = [];
+    const older = await reap({ olderThanSeconds: 3600, now, filter, log: (l) => lines.push(l) });
     expect(older.reaped.map((r) => [r.cluster, r.reason])).toEqual([["live", "older-than"]]);
     expect(older.kept.map((k) => k.cluster)).toEqual(["old"]);
-    expect([...older.reaped[0].objects].sort(byName)).toEqual([
-      ...objects.live.domains.map((name) => ({ kind: "domain", name })), ...objects.live.volumes.map(vol), { kind: "network", name: objects.live.network },
-    ].sort(byName));
+    expect([...older.reaped[0].objects].sort(byName)).toEqual([...objects.live.domains.map((name) => ({ kind: "domain", name })), ...objects.live.volumes.map(vol)].sort(byName));
     for (const d of objects.live.domains) expect(await exists.domain(d)).toBe(false);
-    expect(await exists.network(objects.live.network)).toBe(false);
+    expect(lines).toContain(`keeping network ${objects.live.network}: a domain outside ${stack}/live is attached to it`);
+    expect(await exists.network(objects.live.network)).toBe(true);
     for (const v of [...objects.old.volumes, `${id}-orph-base`]) expect(await exists.volume(v)).toBe(true);
     expect(await exists.domain(`${id}-old-0`)).toBe(true);
   });
