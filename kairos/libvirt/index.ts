@@ -7,6 +7,6 @@ export { nodeMac, nodeAddress, nodeCapacity, FIRST_NODE_OFFSET, type DhcpHost } 
 export type { VolumeSpec, VolumeFormat, DirPoolSpec } from "./volume";
 export { VOLUME_FORMATS, buildVolumeXml, buildDirPoolXml, volumeSpecIssues } from "./volume";
 export type { OwnerMetadata } from "./metadata";
-export { METADATA_PREFIX } from "./metadata";
+export { METADATA_PREFIX, parseOwnerMetadata, isIsoUtc } from "./metadata";
 export type { ValidationIssue } from "./issues";
 export { LibvirtSpecError } from "./issues";

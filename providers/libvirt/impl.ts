@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from "crypto";
 import { physicalName } from "../../kairos/names";
-import { NETWORK_MODES, domainSpecIssues, networkSpecIssues, DhcpHost, DomainSpec, NetworkSpec } from "../../kairos/libvirt";
+import { NETWORK_MODES, domainSpecIssues, isIsoUtc, networkSpecIssues, DhcpHost, DomainSpec, NetworkSpec, OwnerMetadata } from "../../kairos/libvirt";
 import * as d from "./driver";
 import { bootDomain } from "./boot";
 import { UNKNOWN_VALUE } from "../wire";
@@ -62,6 +62,25 @@ function commonCheck(olds: Props | undefined, news: Props, kind: string, needsNo
 function requireString(p: Props, field: string, failures: CheckFailure[], expected: string): void {
   const v = p[field];
   if (!isUnknown(v) && (typeof v !== "string" || v === "")) failures.push({ property: field, reason: `${field}: ${JSON.stringify(v)} is not valid; expected ${expected}` });
+}
+
+/**
+ * `expiresAt` and `statePath` (ephemeral clusters, read by `pulumi-kairos reap`) are create-time
+ * facts stamped in the object's owner metadata: diff ignores them, so changing them alone neither
+ * replaces nor updates anything (the object keeps what it was created with).
+ */
+function checkEphemeral(p: Props, failures: CheckFailure[]): void {
+  const e = p.expiresAt;
+  if (e !== undefined && !isUnknown(e) && !isIsoUtc(e)) failures.push({ property: "expiresAt", reason: `expiresAt: ${JSON.stringify(e)} is not valid; expected an ISO-8601 UTC timestamp such as "2026-12-02T11:35:00Z"` });
+  const s = p.statePath;
+  if (s !== undefined && !isUnknown(s) && (typeof s !== "string" || !s.startsWith("/") || s.includes("\0"))) failures.push({ property: "statePath", reason: `statePath: ${JSON.stringify(s)} is not valid; expected an absolute path` });
+}
+
+/** The owner metadata stamped on a network or domain: who, and the create-time facts kept in state. */
+function ownerOf(p: Props, node?: string): OwnerMetadata {
+  const o: OwnerMetadata = { stack: p.stack, cluster: p.cluster, ...(node !== undefined ? { node } : {}) };
+  for (const f of ["createdAt", "expiresAt", "statePath"] as const) if (typeof p[f] === "string") o[f] = p[f];
+  return o;
 }
 
 function changed(olds: Props, news: Props, fields: string[]): string[] {
@@ -251,8 +270,9 @@ export const cidata = versioned("kairos-libvirt:CidataVolume", {
 
 /**
  * Inputs: uri, stack, cluster, mode ("existing" | "nat" | "isolated"), name (required for
- * "existing", else derived), cidr, dhcpStart?, dhcpEnd?. An existing network is only checked and
- * never deleted.
+ * "existing", else derived), cidr, dhcpStart?, dhcpEnd?, expiresAt?, statePath? (create-time
+ * facts, see checkEphemeral). An existing network is only checked, never stamped and never deleted.
+ * create stamps `createdAt` in the metadata and keeps it in state.
  */
 export const network = versioned("kairos-libvirt:Network", {
   async check(olds: Props, news: Props) {
@@ -267,6 +287,7 @@ export const network = versioned("kairos-libvirt:Network", {
       return { inputs, failures };
     }
     const inputs = commonCheck(olds, news, "net", false, failures);
+    checkEphemeral(inputs, failures);
     if (known(inputs) && failures.length === 0) {
       for (const i of networkSpecIssues(toNetworkSpec(inputs))) {
         const property = i.path.startsWith("dhcpRange.") ? (i.path === "dhcpRange.start" ? "dhcpStart" : "dhcpEnd") : i.path.replace(/\[.*$/, "");
@@ -290,9 +311,13 @@ export const network = versioned("kairos-libvirt:Network", {
   async create(inputs: Props) {
     const c = conn(inputs);
     await d.checkConnection(c);
-    const info = inputs.mode === "existing" ? await d.requireNetwork(c, inputs.name)
-      : await d.whileCreating(c, { kind: "network", name: inputs.name }, () => d.createNetwork(c, toNetworkSpec(inputs)));
-    return { id: info.uuid, outs: { ...inputs, uuid: info.uuid, bridge: info.bridge, owned: inputs.mode !== "existing" } };
+    if (inputs.mode === "existing") {
+      const info = await d.requireNetwork(c, inputs.name);
+      return { id: info.uuid, outs: { ...inputs, uuid: info.uuid, bridge: info.bridge, owned: false } };
+    }
+    const stamped = { ...inputs, createdAt: new Date().toISOString() };
+    const info = await d.whileCreating(c, { kind: "network", name: inputs.name }, () => d.createNetwork(c, toNetworkSpec(stamped)));
+    return { id: info.uuid, outs: { ...stamped, uuid: info.uuid, bridge: info.bridge, owned: true } };
   },
 
   /** By UUID (state written before 0.2 has none: by name, and the UUID is recorded). */
@@ -330,7 +355,7 @@ function toNetworkSpec(p: Props): NetworkSpec {
     cidr: p.cidr,
     dhcpRange: p.dhcpStart || p.dhcpEnd ? { start: p.dhcpStart, end: p.dhcpEnd } : undefined,
     hosts: p.hosts ?? [],
-    owner: { stack: p.stack, cluster: p.cluster },
+    owner: ownerOf(p),
   };
 }
 
@@ -340,7 +365,8 @@ function toNetworkSpec(p: Props): NetworkSpec {
  * Inputs: uri, stack, cluster, node, name?, domainType ("auto" | "kvm" | "qemu", default auto),
  * firmware ("bios" | "uefi", default bios), ovmfLoader?, ovmfVars?, vcpus, memoryMiB, pool,
  * diskVolume, cidataVolume?, installIsoVolume?, network, mac?, waitForAddress (default true),
- * addressTimeoutSeconds (default 300). Every change replaces the domain (Kairos reads its
+ * addressTimeoutSeconds (default 300), expiresAt?, statePath? (create-time facts, see
+ * checkEphemeral; create stamps `createdAt`, and a redefinition keeps all three). Every change replaces the domain (Kairos reads its
  * configuration once; a new node is the honest update).
  */
 export const domain = versioned("kairos-libvirt:Domain", {
@@ -354,6 +380,7 @@ export const domain = versioned("kairos-libvirt:Domain", {
     if (!isUnknown(t) && (typeof t !== "number" || !Number.isInteger(t) || t < 1 || t > 7200)) {
       failures.push({ property: "addressTimeoutSeconds", reason: `addressTimeoutSeconds: ${JSON.stringify(t)} is not valid; expected an integer from 1 to 7200 (seconds)` });
     }
+    checkEphemeral(inputs, failures);
     if (known(inputs) && failures.length === 0) {
       const spec = toDomainSpec(inputs, inputs.domainType === "auto" ? "qemu" : inputs.domainType);
       const map: Record<string, string> = { "disk.volume": "diskVolume", "disk.pool": "pool", "cidata.volume": "cidataVolume", "installIso.volume": "installIsoVolume", "ovmf.loader": "ovmfLoader", "ovmf.nvramTemplate": "ovmfVars" };
@@ -384,7 +411,8 @@ export const domain = versioned("kairos-libvirt:Domain", {
     const c = conn(inputs);
     await d.checkConnection(c);
     await d.checkPool(c, inputs.pool);
-    const spec = toDomainSpec(inputs, "qemu");
+    const stamped = { ...inputs, createdAt: new Date().toISOString() };
+    const spec = toDomainSpec(stamped, "qemu");
     if (spec.firmware === "uefi") {
       const type = inputs.domainType === "auto" ? await d.detectDomainType(c) : inputs.domainType;
       await d.checkOvmf(c, type, spec.ovmf!.loader, spec.ovmf!.nvramTemplate);
@@ -396,7 +424,7 @@ export const domain = versioned("kairos-libvirt:Domain", {
     return {
       id: booted.info.uuid,
       outs: {
-        ...inputs, resolvedDomainType: booted.type, ...(booted.fallback ? { domainTypeFallback: booted.fallback } : {}),
+        ...stamped, resolvedDomainType: booted.type, ...(booted.fallback ? { domainTypeFallback: booted.fallback } : {}),
         uuid: booted.info.uuid, macAddress: booted.info.mac ?? "", address: booted.address?.address ?? "", addressSource: booted.address?.source ?? "",
         serialLogFile: spec.serialLogFile,
       },
@@ -451,6 +479,6 @@ function toDomainSpec(p: Props, type: "kvm" | "qemu"): DomainSpec {
     network: p.network,
     mac: p.mac,
     serialLogFile: d.serialLogPath(p.name),
-    owner: { stack: p.stack, cluster: p.cluster, node: p.node },
+    owner: ownerOf(p, p.node),
   };
 }

@@ -26,6 +26,18 @@ export interface LibvirtOwnerArgs {
   name?: pulumi.Input<string>;
 }
 
+/**
+ * Marks an object of an ephemeral cluster in its owner metadata, so `pulumi-kairos reap` may remove
+ * it once expired or once `statePath` is gone. Create-time facts: a later change of either is
+ * ignored (no update, no replacement); the object keeps the values it was created with.
+ */
+export interface EphemeralMarkArgs {
+  /** When the cluster may be reaped: ISO-8601 UTC, e.g. "2026-12-02T13:00:00Z". @default - never expires */
+  expiresAt?: pulumi.Input<string>;
+  /** Absolute path of the folder holding the cluster's state; once it is gone the cluster is orphaned. @default - never orphaned */
+  statePath?: pulumi.Input<string>;
+}
+
 export interface BaseImageVolumeArgs extends LibvirtOwnerArgs {
   /** Storage pool (must exist and run). */
   pool: pulumi.Input<string>;
@@ -90,7 +102,7 @@ export class CidataVolume extends DriverResource {
   }
 }
 
-export interface NetworkArgs extends LibvirtOwnerArgs {
+export interface NetworkArgs extends LibvirtOwnerArgs, EphemeralMarkArgs {
   /** `existing` uses the network `name` as is (never deleted); `nat` or `isolated` create one owned by the cluster. */
   mode: pulumi.Input<"existing" | "nat" | "isolated">;
   /** IPv4 subnet for a created network, e.g. `10.77.0.0/24`; the host takes the first address. */
@@ -111,7 +123,7 @@ export class Network extends DriverResource {
   }
 }
 
-export interface DomainArgs extends LibvirtOwnerArgs {
+export interface DomainArgs extends LibvirtOwnerArgs, EphemeralMarkArgs {
   node: pulumi.Input<string>;
   /** `auto` = `kvm` when usable, else `qemu` (software emulation). @default "auto" */
   domainType?: pulumi.Input<"auto" | "kvm" | "qemu">;

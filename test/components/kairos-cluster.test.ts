@@ -218,6 +218,20 @@ describe("KairosCluster on libvirt (L1, mocks)", () => {
     expect(of("rem", T("kairos-libvirt", "Domain"))[0].inputs.uri).toBe("qemu+ssh://root@192.0.2.1/system");
   });
 
+  it("an ephemeral cluster marks its created network and every domain; the volumes carry no mark (libvirt has no volume metadata)", async () => {
+    const ephemeral = { expiresAt: "2026-12-02T13:00:00Z", statePath: "/tmp/kairos-state/eph" };
+    const c = new KairosCluster("eph", { image: IMAGE, agents: 1, target: { ...LIBVIRT, ephemeral } });
+    await settle(c);
+    expect(of("eph", T("kairos-libvirt", "Network"))[0].inputs).toMatchObject(ephemeral);
+    const domains = of("eph", T("kairos-libvirt", "Domain"));
+    expect(domains).toHaveLength(2);
+    for (const d of domains) expect(d.inputs).toMatchObject(ephemeral);
+    expect(of("eph", T("kairos-libvirt", "NodeDisk"))[0].inputs.expiresAt).toBeUndefined();
+    // Without the mark nothing is stamped: such a cluster is never reaped.
+    expect(of("one", T("kairos-libvirt", "Domain"))[0].inputs.expiresAt).toBeUndefined();
+    expect(of("one", T("kairos-libvirt", "Network"))[0].inputs.statePath).toBeUndefined();
+  });
+
   it("ISO image: an empty disk per node, the ISO as install cdrom, and an install block", async () => {
     const c = new KairosCluster("iso", { image: { kind: "iso", path: "/images/kairos.iso" }, target: LIBVIRT });
     const out = await settle(c);
@@ -372,6 +386,8 @@ describe("KairosCluster bad input (L1)", () => {
     ["memory", { target: { ...LIBVIRT, memoryMiB: 0 } }, "target.memoryMiB: 0 is not valid; expected a whole number of MiB from 128 to 4194304"],
     ["cidr", { target: { ...LIBVIRT, network: { kind: "create", mode: "isolated", cidr: "10.9.0.0" } } }, 'target.network.cidr: "10.9.0.0" is not valid; expected an IPv4 subnet from /8 to /29, e.g. "10.77.0.0/24"'],
     ["cidr too small for the nodes", { agents: 6, target: { ...LIBVIRT, network: { kind: "create", mode: "isolated", cidr: "10.9.0.0/28" } } }, 'target.network.cidr: "10.9.0.0/28" is not valid; expected a subnet with a reserved address for each of the 7 nodes (from .10 up; this one has room for 5): a larger subnet, e.g. a /24 for up to 245'],
+    ["ephemeral expiresAt", { target: { ...LIBVIRT, ephemeral: { expiresAt: "in 2 hours" } } }, 'target.ephemeral.expiresAt: "in 2 hours" is not valid; expected an ISO-8601 UTC timestamp such as "2026-12-02T13:00:00Z"'],
+    ["ephemeral statePath", { target: { ...LIBVIRT, ephemeral: { statePath: "state/eph" } } }, 'target.ephemeral.statePath: "state/eph" is not valid; expected an absolute path'],
     ["network mode", { target: { ...LIBVIRT, network: { kind: "create", mode: "bridge" as never, cidr: "10.9.0.0/24" } } }, 'target.network.mode: "bridge" is not valid; expected "nat" or "isolated"'],
     ["timeout", { timeouts: { sshSeconds: 0 } }, "timeouts.sshSeconds: 0 is not valid; expected a number of seconds from 1 to 86400"],
     ["config change mode", { configChange: "hot" as never }, 'configChange: "hot" is not valid; expected "reboot", "staged" or "reinstall"'],

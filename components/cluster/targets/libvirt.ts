@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ValidationIssue } from "../../../kairos/cloudconfig/model";
 import { BaseImageVolume, CidataVolume, Domain, Network, NodeDisk } from "../../../providers/libvirt";
-import { nodeAddress, nodeCapacity, nodeMac } from "../../../kairos/libvirt";
+import { isIsoUtc, nodeAddress, nodeCapacity, nodeMac } from "../../../kairos/libvirt";
 import type { NodeTarget, ResolvedImage, TargetContext, TargetNode, TargetNodeSpec } from "./types";
 
 /** A libvirt network to use as is, or one the cluster creates and deletes. */
@@ -46,6 +46,18 @@ export interface LibvirtTargetArgs {
   firmware?: pulumi.Input<"bios" | "uefi">;
   /** `auto` = kvm when usable, else qemu (software emulation, slow). @default "auto" */
   domainType?: pulumi.Input<"auto" | "kvm" | "qemu">;
+  /**
+   * Marks the cluster's libvirt objects (its network, when created, and every domain) as ephemeral,
+   * so `pulumi-kairos reap` may remove them once `expiresAt` has passed or once `statePath` no
+   * longer exists. Clusters without it are never reaped. Both are stamped at create: a later change
+   * is ignored. @default - not ephemeral
+   */
+  ephemeral?: {
+    /** When the cluster may be reaped: ISO-8601 UTC, e.g. "2026-12-02T13:00:00Z". */
+    expiresAt?: string;
+    /** Absolute path, on this machine, of the folder holding the cluster's state (e.g. its Pulumi backend). */
+    statePath?: string;
+  };
 }
 
 const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v) ?? String(v));
@@ -70,6 +82,14 @@ export function validateLibvirtTarget(t: LibvirtTargetArgs, nodes?: number): Val
   if (known(t.firmware) && t.firmware !== "bios" && t.firmware !== "uefi") issues.push({ path: "target.firmware", value: show(t.firmware), expected: '"bios" or "uefi"' });
   if (known(t.domainType) && !["auto", "kvm", "qemu"].includes(t.domainType as string)) {
     issues.push({ path: "target.domainType", value: show(t.domainType), expected: '"auto", "kvm" or "qemu"' });
+  }
+  const e = t.ephemeral as Record<string, unknown> | undefined;
+  if (e !== undefined) {
+    if (e === null || typeof e !== "object") issues.push({ path: "target.ephemeral", value: show(e), expected: "an object with expiresAt and/or statePath" });
+    else {
+      if (e.expiresAt !== undefined && !isIsoUtc(e.expiresAt)) issues.push({ path: "target.ephemeral.expiresAt", value: show(e.expiresAt), expected: 'an ISO-8601 UTC timestamp such as "2026-12-02T13:00:00Z"' });
+      if (e.statePath !== undefined && (typeof e.statePath !== "string" || !e.statePath.startsWith("/"))) issues.push({ path: "target.ephemeral.statePath", value: show(e.statePath), expected: "an absolute path" });
+    }
   }
   const n = t.network as Record<string, unknown> | undefined;
   if (n !== undefined) {
@@ -98,6 +118,7 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
   const parent = ctx.parent;
   const owner = { uri: args.uri ?? "qemu:///system", stack: ctx.stack, cluster: ctx.cluster };
   const pool = args.pool ?? "default";
+  const mark = { ...(args.ephemeral?.expiresAt ? { expiresAt: args.ephemeral.expiresAt } : {}), ...(args.ephemeral?.statePath ? { statePath: args.ephemeral.statePath } : {}) };
   const net = args.network ?? { kind: "existing" as const, name: "default" };
   const source = pulumi.all([image.path, image.url, image.sha256, image.checksumUrl]).apply(([path, url, sha256, checksumUrl]) =>
     url
@@ -113,7 +134,7 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
   const hosts = net.kind === "create" ? ctx.nodeNames.map((name) => ({ mac: fixed.get(name)!.mac, ip: fixed.get(name)!.ip!, name })) : [];
   const network = new Network(
     `${ctx.cluster}-network`,
-    net.kind === "existing" ? { ...owner, mode: "existing", name: net.name } : { ...owner, mode: net.mode, cidr: net.cidr, hosts },
+    net.kind === "existing" ? { ...owner, mode: "existing", name: net.name } : { ...owner, ...mark, mode: net.mode, cidr: net.cidr, hosts },
     { parent },
   );
   const isIso = image.kind.apply((k) => k === "iso");
@@ -138,6 +159,7 @@ export function createLibvirtTarget(args: LibvirtTargetArgs, image: ResolvedImag
       const cidata = new CidataVolume(`${spec.name}-cidata`, { ...owner, node: spec.name, pool, userData: spec.cloudConfig }, nodeOpts);
       const domain = new Domain(spec.name, {
         ...owner,
+        ...mark,
         node: spec.name,
         domainType: args.domainType ?? "auto",
         firmware: args.firmware ?? "bios",

@@ -60,6 +60,19 @@ describe("check", () => {
     ]);
     expect((await nodeDisk.check({}, { ...owner, uri: "bogus", node: "cp1", pool: "p", sizeGiB: 1 })).failures[0].property).toBe("uri");
   });
+
+  test("the ephemeral mark (expiresAt, statePath) of a network or domain is checked", async () => {
+    const vm = { ...owner, node: "n", vcpus: 1, memoryMiB: 256, pool: "p", diskVolume: "d", network: "n" };
+    expect((await domain.check({}, { ...vm, expiresAt: "2026-12-02T13:00:00Z", statePath: "/tmp/s" })).failures).toEqual([]);
+    expect((await domain.check({}, { ...vm, expiresAt: "tomorrow", statePath: "rel/s" })).failures).toEqual([
+      { property: "expiresAt", reason: 'expiresAt: "tomorrow" is not valid; expected an ISO-8601 UTC timestamp such as "2026-12-02T11:35:00Z"' },
+      { property: "statePath", reason: 'statePath: "rel/s" is not valid; expected an absolute path' },
+    ]);
+    expect((await network.check({}, { ...owner, mode: "isolated", cidr: "10.77.0.0/24", expiresAt: 5 })).failures).toEqual([
+      { property: "expiresAt", reason: 'expiresAt: 5 is not valid; expected an ISO-8601 UTC timestamp such as "2026-12-02T11:35:00Z"' },
+    ]);
+    expect((await network.check({}, { ...owner, mode: "isolated", cidr: "10.77.0.0/24", expiresAt: UNKNOWN })).failures).toEqual([]);
+  });
 });
 
 describe("diff", () => {
@@ -87,6 +100,11 @@ describe("diff", () => {
     expect((await domain.diff("vm", olds, { ...olds, diskVolume: "d2" })).replaces).toEqual(["diskVolume"]);
     // A fixed MAC cannot be on the network twice: replace deletes the old VM first.
     expect(await domain.diff("vm", olds, { ...olds, network: "n2", mac: "52:54:00:00:00:01", autoNamed: true })).toMatchObject({ deleteBeforeReplace: true });
+    // The ephemeral mark is a create-time fact: changing it alone changes nothing.
+    const marked = stamp({ ...olds, createdAt: "2026-12-02T11:00:00.000Z", expiresAt: "2026-12-02T13:00:00Z", statePath: "/s" });
+    expect(await domain.diff("vm", marked, { ...marked, expiresAt: "2026-12-03T13:00:00Z", statePath: "/t" })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    const net = stamp({ ...owner, mode: "isolated", name: "net", cidr: "10.77.0.0/24", expiresAt: "2026-12-02T13:00:00Z" });
+    expect((await network.diff("u", net, { ...net, expiresAt: undefined, statePath: "/t" })).changes).toBe(false);
     // Refresh found it stopped: up starts it again.
     expect(await domain.diff("vm", { ...olds, state: "shut off" }, olds)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
