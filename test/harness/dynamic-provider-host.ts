@@ -537,6 +537,13 @@ export interface ProgramRunOptions extends HostOptions {
    * the state the engine would have saved (what completed; a create in flight is not in it).
    */
   interruptWhen?: () => Promise<boolean>;
+  /**
+   * Polled every second while the program runs: when it resolves true the run is cancelled as
+   * SIGINT cancels `pulumi up` (what the Automation API's `signal` sends): no new step starts, the
+   * steps in flight finish and are saved, then the run rejects with an `InterruptedRun` holding
+   * that state. The provider host is stopped.
+   */
+  cancelWhen?: () => Promise<boolean>;
 }
 
 /** A run ended by `interruptWhen`: `state` is what the engine would have saved. */
@@ -632,6 +639,7 @@ export async function runProgramWithDynamicProviders(
   let pending = 0;
   let lastAt = Date.now();
   let finished = false;
+  let cancelled = false;
 
   const stateNow = (): StateEntry[] => dependencyOrder([...current.values()]);
   const deleteAll = async (entries: readonly StateEntry[], step: boolean): Promise<string[]> => {
@@ -730,6 +738,7 @@ export async function runProgramWithDynamicProviders(
         // As the engine: after a step failed, no new step starts (steps in flight finish).
         const register = async () => {
           if (errors.length > 0) throw new Error(`not started: an earlier step failed`);
+          if (cancelled) throw new Error(`not started: the run was cancelled`);
           return registerForReal(args);
         };
         const result = opts.parallel ? register() : queue.then(register);
@@ -772,6 +781,15 @@ export async function runProgramWithDynamicProviders(
   try {
     await construct();
     for (;;) {
+      if (opts.cancelWhen && !cancelled && Date.now() - polledAt >= 1000) {
+        polledAt = Date.now();
+        cancelled = await opts.cancelWhen();
+      }
+      if (cancelled && pending === 0) {
+        interrupted = true;
+        await host.stop();
+        throw new InterruptedRun(stateNow(), steps);
+      }
       if (opts.interruptWhen && !interrupted && Date.now() - polledAt >= 1000) {
         polledAt = Date.now();
         if (await opts.interruptWhen()) {

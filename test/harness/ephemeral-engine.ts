@@ -47,7 +47,8 @@ export class HarnessEngine implements ClusterEngine {
       // priorState [] : a failure keeps what was made (FailedRun.state) instead of deleting it.
       this.run = await runProgramWithDynamicProviders(async () => { outs = await program(); }, {
         ...this.hostOpts, priorState: [], timeoutMs: this.o.timeoutMs ?? 900_000,
-        interruptWhen: opts.signal ? async () => opts.signal!.aborted : undefined,
+        // As the Automation API's signal: SIGINT to the CLI, which cancels gracefully.
+        cancelWhen: opts.signal ? async () => opts.signal!.aborted : undefined,
       });
     } catch (e) {
       if (e instanceof FailedRun) {
