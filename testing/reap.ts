@@ -5,6 +5,7 @@
  * the decision is kairos/libvirt/reap.ts, the effects providers/libvirt/reaper.ts.
  */
 import * as fs from "fs";
+import * as os from "os";
 import { reapReason, type ReapReason } from "../kairos/libvirt/reap";
 import { findOwnedClusters, removeOwnedCluster, type OwnerFilter, type ReapObject } from "../providers/libvirt/reaper";
 
@@ -59,6 +60,7 @@ export async function reap(options: ReapOptions = {}): Promise<ReapReport> {
     now,
     olderThanMs: options.olderThanSeconds === undefined ? undefined : options.olderThanSeconds * 1000,
     stateExists: (p: string) => fs.existsSync(p),
+    host: os.hostname(),
   };
   const report: ReapReport = { dryRun: options.dryRun === true, reaped: [], kept: [] };
   for (const c of await findOwnedClusters(conn, { filter: options.filter })) {

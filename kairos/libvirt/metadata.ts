@@ -26,10 +26,15 @@ export interface OwnerMetadata {
    * holding the cluster's state; once it is gone the cluster is orphaned and may be reaped.
    */
   statePath?: string;
+  /**
+   * The host name of that machine (stamped with statePath): only a reaper running there can tell
+   * whether the folder is gone; elsewhere a missing folder proves nothing.
+   */
+  stateHost?: string;
 }
 
 /** The child elements, in document order; `stack` and `cluster` are required. */
-const FIELDS = ["stack", "cluster", "node", "createdAt", "expiresAt", "statePath"] as const;
+const FIELDS = ["stack", "cluster", "node", "createdAt", "expiresAt", "statePath", "stateHost"] as const;
 
 /** ISO-8601 UTC with seconds, as `Date.toISOString()` writes it; `Z` only, so a stamp means the same on every host. */
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
@@ -51,6 +56,9 @@ export function ownerIssues(owner: OwnerMetadata | undefined, path: string): Val
   if (owner.createdAt !== undefined) checkIsoUtc(issues, `${path}.createdAt`, owner.createdAt);
   if (owner.expiresAt !== undefined) checkIsoUtc(issues, `${path}.expiresAt`, owner.expiresAt);
   if (owner.statePath !== undefined) checkAbsolutePath(issues, `${path}.statePath`, owner.statePath);
+  if (owner.stateHost !== undefined && !(typeof owner.stateHost === "string" && /^[A-Za-z0-9._-]{1,253}$/.test(owner.stateHost))) {
+    issues.push({ path: `${path}.stateHost`, value: show(owner.stateHost), expected: "a host name (letters, digits, '.', '_', '-')" });
+  }
   return issues;
 }
 

@@ -9,6 +9,7 @@ export interface ReapFacts {
   createdAt?: string;
   expiresAt?: string;
   statePath?: string;
+  stateHost?: string;
 }
 
 export type ReapReason = "expired" | "orphaned" | "older-than";
@@ -19,6 +20,8 @@ export interface ReapPolicy {
   olderThanMs?: number;
   /** Whether the state folder still exists (the reaper's caller checks the local filesystem). */
   stateExists: (path: string) => boolean;
+  /** This machine's host name: a state folder is judged only where it was made (`stateHost`). */
+  host: string;
 }
 
 /** Why `cluster` should be reaped under `policy`, or `undefined` to keep it. */
@@ -27,7 +30,7 @@ export function reapReason(cluster: ReapFacts, policy: ReapPolicy): ReapReason |
   const now = policy.now.getTime();
   const at = (iso: string | undefined) => (iso === undefined ? NaN : Date.parse(iso));
   if (at(cluster.expiresAt) <= now) return "expired";
-  if (cluster.statePath !== undefined && !policy.stateExists(cluster.statePath)) return "orphaned";
+  if (cluster.statePath !== undefined && cluster.stateHost === policy.host && !policy.stateExists(cluster.statePath)) return "orphaned";
   if (policy.olderThanMs !== undefined && at(cluster.createdAt) <= now - policy.olderThanMs) return "older-than";
   return undefined;
 }

@@ -6,6 +6,7 @@
  * out-of-band deletion: a missing object returns no id), delete (idempotent).
  */
 import { createHash, randomBytes } from "crypto";
+import * as os from "os";
 import { physicalName } from "../../kairos/names";
 import { NETWORK_MODES, domainSpecIssues, isIsoUtc, networkSpecIssues, DhcpHost, DomainSpec, NetworkSpec, OwnerMetadata } from "../../kairos/libvirt";
 import * as d from "./driver";
@@ -76,10 +77,15 @@ function checkEphemeral(p: Props, failures: CheckFailure[]): void {
   if (s !== undefined && !isUnknown(s) && (typeof s !== "string" || !s.startsWith("/") || s.includes("\0"))) failures.push({ property: "statePath", reason: `statePath: ${JSON.stringify(s)} is not valid; expected an absolute path` });
 }
 
+/** Create-time facts: when, and with a state folder, on which machine (the reaper judges the folder only there). */
+function createStamps(inputs: Props): Props {
+  return { ...inputs, createdAt: new Date().toISOString(), ...(typeof inputs.statePath === "string" ? { stateHost: os.hostname() } : {}) };
+}
+
 /** The owner metadata stamped on a network or domain: who, and the create-time facts kept in state. */
 function ownerOf(p: Props, node?: string): OwnerMetadata {
   const o: OwnerMetadata = { stack: p.stack, cluster: p.cluster, ...(node !== undefined ? { node } : {}) };
-  for (const f of ["createdAt", "expiresAt", "statePath"] as const) if (typeof p[f] === "string") o[f] = p[f];
+  for (const f of ["createdAt", "expiresAt", "statePath", "stateHost"] as const) if (typeof p[f] === "string") o[f] = p[f];
   return o;
 }
 
@@ -315,7 +321,7 @@ export const network = versioned("kairos-libvirt:Network", {
       const info = await d.requireNetwork(c, inputs.name);
       return { id: info.uuid, outs: { ...inputs, uuid: info.uuid, bridge: info.bridge, owned: false } };
     }
-    const stamped = { ...inputs, createdAt: new Date().toISOString() };
+    const stamped = createStamps(inputs);
     const info = await d.whileCreating(c, { kind: "network", name: inputs.name }, () => d.createNetwork(c, toNetworkSpec(stamped)));
     return { id: info.uuid, outs: { ...stamped, uuid: info.uuid, bridge: info.bridge, owned: true } };
   },
@@ -411,7 +417,7 @@ export const domain = versioned("kairos-libvirt:Domain", {
     const c = conn(inputs);
     await d.checkConnection(c);
     await d.checkPool(c, inputs.pool);
-    const stamped = { ...inputs, createdAt: new Date().toISOString() };
+    const stamped = createStamps(inputs);
     const spec = toDomainSpec(stamped, "qemu");
     if (spec.firmware === "uefi") {
       const type = inputs.domainType === "auto" ? await d.detectDomainType(c) : inputs.domainType;

@@ -153,6 +153,7 @@ export async function findOwnedClusters(conn: Connection, opts: { filter?: Owner
     c.createdAt = earliest(c.createdAt, o.createdAt);
     c.expiresAt = earliest(c.expiresAt, o.expiresAt);
     c.statePath ??= o.statePath;
+    c.stateHost ??= o.stateHost;
     return c;
   };
   for (const d of await hostDomains(conn)) {

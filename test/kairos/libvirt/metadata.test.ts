@@ -2,7 +2,7 @@ import { buildDomainXml, buildNetworkXml, DomainSpec } from "../../../kairos/lib
 import { ownerIssues, parseOwnerMetadata } from "../../../kairos/libvirt/metadata";
 import { METADATA_NAMESPACE } from "../../../kairos/names";
 
-const owner = { stack: "dev", cluster: "c1", node: "cp1", createdAt: "2026-12-02T11:00:00.000Z", expiresAt: "2026-12-02T13:00:00.000Z", statePath: "/tmp/state/c1" };
+const owner = { stack: "dev", cluster: "c1", node: "cp1", createdAt: "2026-12-02T11:00:00.000Z", expiresAt: "2026-12-02T13:00:00.000Z", statePath: "/tmp/state/c1", stateHost: "build-7.example.org" };
 const domain: DomainSpec = {
   name: "dev-c1-cp1-vm", type: "qemu", firmware: "bios", vcpus: 1, memoryMiB: 256,
   disk: { pool: "p", volume: "disk" }, network: "net", serialLogFile: "/var/log/x.log", owner,

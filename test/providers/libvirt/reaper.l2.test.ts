@@ -91,7 +91,7 @@ beforeAll(async () => {
 
   // Not ephemeral, very old, and its disk overlays the orphan's base: that base must survive the orphan's reaping.
   await defineNode("old", "old-0", `${id}-orph-base`, { createdAt: "2020-01-01T00:00:00.000Z" }, objects.live.network);
-  await defineNode("orphan", "orph-0", `${id}-orph-base`, { createdAt: iso(-HOUR), statePath: stateDir }, objects.live.network);
+  await defineNode("orphan", "orph-0", `${id}-orph-base`, { createdAt: iso(-HOUR), statePath: stateDir, stateHost: os.hostname() }, objects.live.network);
   fs.rmSync(stateDir, { recursive: true });
 }, 300_000);
 
