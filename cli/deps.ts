@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { AutomationEngine } from "../testing/automation";
 import type { CliCluster, CliDeps } from "./commands";
-import { parseDuration, reap } from "./pending";
+import { parseDuration } from "../testing/duration";
+import { reap } from "../testing/reap";
 
 /** This package's version, from the package.json above this file (cli/ in the sources, dist/cli/ when built). */
 export function packageVersion(from: string = __dirname): string {

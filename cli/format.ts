@@ -1,18 +1,8 @@
 /** What the CLI prints on stdout: tables for people, JSON for scripts. Pure. */
+import type { ReapReport } from "../testing/reap";
 import type { ClusterRecord } from "./store";
 
-/** The reaper's report, as `reap()` in testing/reap.ts returns it. */
-export interface ReapReport {
-  reaped: Array<{
-    stack: string;
-    cluster: string;
-    reason: "expired" | "orphaned" | "older-than";
-    createdAt?: string;
-    expiresAt?: string;
-    objects: Array<{ kind: "domain" | "network" | "volume"; name: string; pool?: string }>;
-  }>;
-  kept: string[];
-}
+export type { ReapReport };
 
 /** What `up --json` prints. */
 export interface UpResult {
@@ -49,5 +39,8 @@ export function formatUp(result: UpResult, json: boolean): string {
 /** One line per object removed (or, with --dry-run, to be removed): `<reason> <stack>/<cluster> <kind> <name>`. */
 export function formatReap(report: ReapReport, json: boolean): string {
   if (json) return `${JSON.stringify(report, null, 2)}\n`;
-  return report.reaped.flatMap((c) => c.objects.map((o) => `${c.reason} ${c.stack}/${c.cluster} ${o.kind} ${o.name}\n`)).join("");
+  return report.reaped.flatMap((c) => [
+    ...c.objects.map((o) => `${c.reason} ${c.stack}/${c.cluster} ${o.kind} ${o.name}\n`),
+    ...(c.error ? [`failed ${c.stack}/${c.cluster}: ${c.error}\n`] : []),
+  ]).join("");
 }

@@ -1,6 +1,6 @@
 /** L0: the CLI's argument parsing: every command into its typed form, every bad argument into one line naming the option and value. */
 import { COMMANDS, UsageError, parseCommand, usage } from "../../cli/args";
-import { parseDuration } from "../../cli/pending";
+import { parseDuration } from "../../testing/duration";
 
 const parse = (...argv: string[]) => parseCommand(argv, parseDuration);
 const usageError = (argv: string[]): string => {

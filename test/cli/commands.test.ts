@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { runCli, type CliClusterOptions, type CliDeps, type CliEngine } from "../../cli/commands";
 import type { ReapReport } from "../../cli/format";
-import { parseDuration } from "../../cli/pending";
+import { parseDuration } from "../../testing/duration";
 import { storeRoot } from "../../cli/store";
 
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: SECRET\n";
@@ -61,8 +61,9 @@ const io = () => ({
 const clusterDir = (name: string) => path.join(home, "kairos-home", "clusters", name);
 
 const report: ReapReport = {
+  dryRun: true,
   reaped: [{ stack: "eph-old", cluster: "eph-old", reason: "expired", objects: [{ kind: "domain", name: "eph-old-server-0" }, { kind: "network", name: "eph-old" }] }],
-  kept: ["c1/c1"],
+  kept: [{ stack: "c1", cluster: "c1" }],
 };
 
 const deps = (over: Partial<CliDeps> = {}): CliDeps => ({

@@ -55,13 +55,14 @@ describe("up", () => {
 
 describe("reap", () => {
   const report: ReapReport = {
+    dryRun: false,
     reaped: [
       { stack: "eph-1", cluster: "eph-1", reason: "expired", expiresAt: "2026-12-02T10:00:00Z", objects: [
         { kind: "domain", name: "eph-1-server-0" }, { kind: "volume", name: "eph-1-server-0.qcow2", pool: "default" }, { kind: "network", name: "eph-1" },
       ] },
       { stack: "dev", cluster: "lab", reason: "orphaned", objects: [{ kind: "domain", name: "lab-agent-0" }] },
     ],
-    kept: ["eph-2/eph-2"],
+    kept: [{ stack: "eph-2", cluster: "eph-2" }],
   };
 
   test("one line per object: reason, stack/cluster, kind, name", () => {
@@ -75,7 +76,7 @@ describe("reap", () => {
   });
 
   test("nothing reaped prints nothing; --json prints the report", () => {
-    expect(formatReap({ reaped: [], kept: [] }, false)).toBe("");
+    expect(formatReap({ dryRun: false, reaped: [], kept: [] }, false)).toBe("");
     expect(JSON.parse(formatReap(report, true))).toEqual(report);
   });
 });
