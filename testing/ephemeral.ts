@@ -17,6 +17,8 @@ import { sshRun } from "../providers/ssh/client";
 import { AutomationEngine } from "./automation";
 import { cleanup, type Destroyable } from "./cleanup";
 import type { ClusterEngine, ProgramOutputs } from "./engine";
+import { leaseNetwork, type NetworkLease } from "./network-lease";
+import { reap } from "./reap";
 
 // Node 20.0-20.3 lack Symbol.asyncDispose; Node's own is Symbol.for("nodejs.asyncDispose").
 if (typeof (Symbol as { asyncDispose?: symbol }).asyncDispose !== "symbol") {
@@ -37,6 +39,29 @@ export interface EphemeralClusterOptions extends Pick<KairosClusterArgs, "image"
   keepOnFailure?: boolean;
   /** Where `keepOnFailure` writes. @default a new folder `kairos-ephemeral-<name>-*` in the system temp folder */
   keepDir?: string;
+  /**
+   * How long the cluster may live, counted from the start of its create. Its libvirt objects carry
+   * the expiry; once it has passed, `npx pulumi-kairos reap` (which every createEphemeralCluster on
+   * the same host runs first) removes whatever this process did not, e.g. after a `kill -9`.
+   * @default timeouts.createSeconds + 2 hours
+   */
+  ttlSeconds?: number;
+  /**
+   * The cluster's own network, used when a libvirt `target` gives no `network`: a free `/24` from
+   * `cidrPool`, chosen under a lock so parallel test workers on one host never collide.
+   */
+  network?: {
+    /** @default "nat" (nodes reach out through the host) */
+    mode?: "nat" | "isolated";
+    /** @default "10.213.0.0/16" */
+    cidrPool?: string;
+    /** @internal Lock and lease folder. @default `<tmpdir>/pulumi-kairos-<uid>` */
+    lockDir?: string;
+  };
+  /** Before creating, remove this host's expired or orphaned ephemeral clusters (`reap`). @default true */
+  reapExpired?: boolean;
+  /** @internal Folder whose removal marks the cluster orphaned for the reaper. @default the handle's private folder */
+  statePath?: string;
   /** Progress lines (the engine's output). @default none */
   log?: (line: string) => void;
   /** @internal What runs the program (the project's tests plug in their L3+ runner). @default the Automation API */
@@ -86,6 +111,7 @@ class Lifecycle implements Destroyable {
   }
 
   destroy(): Promise<void> {
+    if (this.detached) return Promise.reject(new Error(`ephemeral cluster ${this.name} was detached; remove it with npx pulumi-kairos down ${this.name} (CLI clusters) or let npx pulumi-kairos reap remove it once it expires`));
     if (!this.destroying) {
       this.destroying = (async () => {
         this.abort.abort();
@@ -104,10 +130,22 @@ class Lifecycle implements Destroyable {
     return this.destroying;
   }
 
-  /** Kept on failure: no longer destroyed by this process. */
+  /**
+   * Kept on failure: no longer destroyed by this process. The private folder stays: it is the
+   * cluster's state marker, so the reaper leaves the kept cluster alone until it expires.
+   */
   release(): void {
-    this.removePrivate();
     this.unregister();
+  }
+
+  /** Left running on purpose: this process no longer destroys it; its engine keeps or drops the state as it is made to. */
+  detached = false;
+  async detach(): Promise<void> {
+    if (this.destroying) throw new Error(`ephemeral cluster ${this.name} is already destroyed; it cannot be detached`);
+    this.detached = true;
+    this.unregister();
+    await this.engine.dispose();
+    this.removePrivate();
   }
 
   /** Node name -> serial console text, for every libvirt domain the state holds now. */
@@ -138,11 +176,17 @@ export class EphemeralCluster implements AsyncDisposable {
   readonly apiEndpoint: string;
   /** The admin user `ssh()` logs in as. */
   readonly adminUser: string;
+  /** When its create started (ISO 8601). */
+  readonly createdAt: string;
+  /** When the reaper may remove it (ISO 8601): `createdAt` + `ttlSeconds`. */
+  readonly expiresAt: string;
   private readonly hostKeys = new Map<string, string>();
 
   /** @internal */
-  constructor(private readonly life: Lifecycle, outs: { kubeconfig: string; nodes: ClusterNodeInfo[]; apiEndpoint: string; adminUser: string }, private readonly privateKey: string) {
+  constructor(private readonly life: Lifecycle, outs: { kubeconfig: string; nodes: ClusterNodeInfo[]; apiEndpoint: string; adminUser: string; createdAt: string; expiresAt: string }, private readonly privateKey: string) {
     this.name = life.name;
+    this.createdAt = outs.createdAt;
+    this.expiresAt = outs.expiresAt;
     this.kubeconfig = outs.kubeconfig;
     this.nodes = outs.nodes;
     this.apiEndpoint = outs.apiEndpoint;
@@ -180,8 +224,17 @@ export class EphemeralCluster implements AsyncDisposable {
     return this.life.destroy();
   }
 
+  /**
+   * Leaves the cluster running beyond this handle: dispose, signals and exit no longer destroy it,
+   * and the handle's private folder (`kubeconfigPath`) is removed, so keep `kubeconfig` first. What
+   * removes it later is the engine's kept state (the CLI's `down`) or the reaper once it expires.
+   */
+  detach(): Promise<void> {
+    return this.life.detach();
+  }
+
   [Symbol.asyncDispose](): Promise<void> {
-    return this.destroy();
+    return this.life.detached ? Promise.resolve() : this.destroy();
   }
 }
 
@@ -197,14 +250,49 @@ export async function createEphemeralCluster(options: EphemeralClusterOptions): 
   const log = options.log;
   const engine = options.engine ?? new AutomationEngine({ stack: name, onOutput: log ? (s) => s.split("\n").filter(Boolean).forEach((l) => log(l)) : undefined });
   const life = new Lifecycle(name, engine);
+  try {
+    return await createWith(options, name, engine, life, log);
+  } catch (e) {
+    if (!(e instanceof EphemeralClusterError)) await life.destroy().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function createWith(options: EphemeralClusterOptions, name: string, engine: ClusterEngine, life: Lifecycle, log: ((line: string) => void) | undefined): Promise<EphemeralCluster> {
   const adminUser = options.adminUser ?? DEFAULT_ADMIN_USER;
   const t = options.timeouts ?? {};
   const createSeconds = t.createSeconds ?? (t.addressSeconds ?? 300) + (t.sshSeconds ?? 900) + (t.readySeconds ?? 900) + 600;
+  const ttlSeconds = options.ttlSeconds ?? createSeconds + 7200;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
+    throw new Error(`ttlSeconds: ${JSON.stringify(options.ttlSeconds)} is not valid; expected a whole number of seconds from 1 up`);
+  }
+  const createdAt = new Date();
+  const expiresAt = new Date(createdAt.getTime() + ttlSeconds * 1000).toISOString();
   const captured: { cloudConfigs?: Record<string, string> } = {};
+  const libvirt = options.target.kind === "libvirt" ? options.target : undefined;
+  const uri = libvirt ? (libvirt.uri ?? "qemu:///system") : undefined;
+  if (libvirt && typeof uri !== "string") throw new Error("target.uri: an Output is not accepted by createEphemeralCluster; expected a plain libvirt URI string");
+  if (libvirt && options.reapExpired !== false) {
+    // Leftovers of earlier runs killed too hard to clean up (kill -9, a lost machine).
+    try {
+      await reap({ uri: uri as string, log });
+    } catch (e) {
+      log?.(`reaping expired ephemeral clusters on ${uri} failed, going on: ${(e as Error).message}`);
+    }
+  }
+  let lease: NetworkLease | undefined;
+  if (libvirt && !libvirt.network) lease = await leaseNetwork({ uri: uri as string, owner: name, cidrPool: options.network?.cidrPool, lockDir: options.network?.lockDir });
 
   const program = (): ProgramOutputs => {
+    const target = libvirt
+      ? {
+        ...libvirt,
+        network: libvirt.network ?? { kind: "create" as const, mode: options.network?.mode ?? "nat", cidr: lease!.cidr },
+        ephemeral: { expiresAt, statePath: options.statePath ?? life.dir },
+      }
+      : options.target;
     const cluster = new KairosCluster(name, {
-      clusterName: name, image: options.image, target: options.target, servers: options.servers, agents: options.agents, k3s: options.k3s,
+      clusterName: name, image: options.image, target, servers: options.servers, agents: options.agents, k3s: options.k3s,
       extraConfig: options.extraConfig, adminUser: options.adminUser,
       timeouts: { addressSeconds: t.addressSeconds, sshSeconds: t.sshSeconds, readySeconds: t.readySeconds },
     });
@@ -228,10 +316,13 @@ export async function createEphemeralCluster(options: EphemeralClusterOptions): 
     if (options.keepOnFailure && !(life.abort.signal.aborted && !timedOut)) {
       const dir = options.keepDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `kairos-ephemeral-${name}-`));
       try {
-        const remove = await keepForInspection(life, dir, captured.cloudConfigs);
+        const remove = `${await keepForInspection(life, dir, captured.cloudConfigs)} && rm -rf ${shellQuote(life.dir)}`;
         await life.engine.dispose();
         life.release();
-        throw new EphemeralClusterError(`${head}\nkept for inspection in ${dir} (consoles/, cloud-configs/, state); remove it all with:\n  ${remove}`, err, dir, remove);
+        throw new EphemeralClusterError(
+          `${head}\nkept for inspection in ${dir} (consoles/, cloud-configs/, state) until ${expiresAt}, when npx pulumi-kairos reap may remove it; remove it all now with:\n  ${remove}`,
+          err, dir, remove,
+        );
       } catch (k) {
         if (k instanceof EphemeralClusterError) throw k;
         await life.destroy().catch(() => undefined);
@@ -246,9 +337,12 @@ export async function createEphemeralCluster(options: EphemeralClusterOptions): 
     throw new EphemeralClusterError(`${head}\n(everything it made was destroyed)`, err);
   } finally {
     clearTimeout(timer);
+    // The network exists now (libvirt shows it to the next chooser) or is gone with the failed create.
+    lease?.release();
   }
   return new EphemeralCluster(life, {
     kubeconfig: String(outs.kubeconfig ?? ""), nodes: (outs.nodes ?? []) as ClusterNodeInfo[], apiEndpoint: String(outs.apiEndpoint ?? ""), adminUser,
+    createdAt: createdAt.toISOString(), expiresAt,
   }, String(outs.sshPrivateKey ?? ""));
 }
 

@@ -33,7 +33,8 @@ class FakeEngine implements ClusterEngine {
   async dispose() { this.calls.push("dispose"); }
 }
 
-const base: EphemeralClusterOptions = { image: { kind: "disk", path: "/images/k.qcow2" }, target: { kind: "libvirt" } };
+// A network of its own and no reaping: no libvirt host is asked anything here.
+const base: EphemeralClusterOptions = { image: { kind: "disk", path: "/images/k.qcow2" }, target: { kind: "libvirt", network: { kind: "existing", name: "default" } }, reapExpired: false };
 const dirsOf = (name: string) => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`kairos-eph-${name}-`));
 
 afterEach(() => {
@@ -90,12 +91,18 @@ test("keepOnFailure keeps: consoles and state in keepDir, nothing destroyed, the
     const keepDir = path.join(scratch, "kept");
     const err = (await createEphemeralCluster({ ...base, name: "eph-keep", engine, keepOnFailure: true, keepDir }).then(() => undefined, (e: unknown) => e)) as EphemeralClusterError;
     expect(err).toBeInstanceOf(EphemeralClusterError);
-    expect(err.message).toBe(`ephemeral cluster eph-keep failed: Domain create failed: no lease\nkept for inspection in ${keepDir} (consoles/, cloud-configs/, state); remove it all with:\n  remove-it ${keepDir}`);
+    const [marker] = dirsOf("eph-keep");
+    const remove = `remove-it ${keepDir} && rm -rf ${path.join(os.tmpdir(), marker)}`;
+    expect(err.message).toMatch(new RegExp(`^ephemeral cluster eph-keep failed: Domain create failed: no lease\nkept for inspection in ${keepDir} \\(consoles/, cloud-configs/, state\\) until \\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z, when npx pulumi-kairos reap may remove it; remove it all now with:\n  `));
+    expect(err.message.endsWith(remove)).toBe(true);
+    expect(err.removeCommand).toBe(remove);
     expect(err.keptIn).toBe(keepDir);
     expect(fs.readFileSync(path.join(keepDir, "consoles", "c-server-0.log"), "utf8")).toContain("STANDIN ready");
     expect(fs.statSync(keepDir).mode & 0o777).toBe(0o700);
     expect(engine.calls).toEqual(["up", `keep ${keepDir}`, "dispose"]);
-    expect(dirsOf("eph-keep")).toEqual([]);
+    // The private folder stays as the kept cluster's state marker (the reaper leaves it alone until it expires).
+    expect(fs.readdirSync(path.join(os.tmpdir(), marker))).toEqual([]);
+    fs.rmSync(path.join(os.tmpdir(), marker), { recursive: true });
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
@@ -105,4 +112,25 @@ test("a failed create without keepOnFailure destroys and says so", async () => {
   const engine = new FakeEngine("fail");
   await expect(createEphemeralCluster({ ...base, name: "eph-fail", engine })).rejects.toThrow(/^ephemeral cluster eph-fail failed: Domain create failed: no lease\n\(everything it made was destroyed\)$/);
   expect(engine.calls).toEqual(["up", "destroy", "dispose"]);
+});
+
+test("detach: the cluster outlives the handle; dispose and signals no longer destroy it, destroy() says how to remove it", async () => {
+  const engine = new FakeEngine("ok");
+  const before = Date.now();
+  const c = await createEphemeralCluster({ ...base, name: "eph-det", engine, ttlSeconds: 90 });
+  expect(Date.parse(c.expiresAt) - Date.parse(c.createdAt)).toBe(90_000);
+  expect(Date.parse(c.createdAt)).toBeGreaterThanOrEqual(before - 1000);
+  await c.detach();
+  expect(cleanup.size).toBe(0);
+  expect(fs.existsSync(c.kubeconfigPath)).toBe(false);
+  await c[Symbol.asyncDispose]();
+  await expect(c.destroy()).rejects.toThrow("ephemeral cluster eph-det was detached; remove it with npx pulumi-kairos down eph-det");
+  expect(engine.calls).toEqual(["up", "dispose"]);
+});
+
+test("a bad ttlSeconds is refused before anything is made, naming the field and value", async () => {
+  const engine = new FakeEngine("ok");
+  await expect(createEphemeralCluster({ ...base, name: "eph-ttl", engine, ttlSeconds: 1.5 })).rejects.toThrow("ttlSeconds: 1.5 is not valid; expected a whole number of seconds from 1 up");
+  expect(engine.calls).not.toContain("up");
+  expect(dirsOf("eph-ttl")).toEqual([]);
 });
