@@ -44,7 +44,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(programDir, "package.json"), JSON.stringify({
     name: "kairos-consumer", version: "1.0.0", private: true,
     dependencies: { "pulumi-kairos": `file:${tarball}`, "@pulumi/pulumi": repoPackage.devDependencies["@pulumi/pulumi"] },
-    devDependencies: { "@types/node": repoPackage.devDependencies["@types/node"] },
+    devDependencies: { "@types/node": repoPackage.devDependencies["@types/node"], "@types/jest": repoPackage.devDependencies["@types/jest"] },
   }, null, 2));
   await npm(["install", "--prefer-offline", "--no-package-lock"], programDir);
 }, 900_000);
@@ -89,13 +89,16 @@ describe("the packed tarball", () => {
       'export const tag: string = kairos.image.imageTag(kairos.image.normalizeImageSpec({ baseImage: "ubuntu:24.04", version: "v1.0.0", artifacts: ["iso"] }));',
       "",
     ].join("\n"));
+    // The README's and examples/' Jest test, as a user copies it.
+    fs.copyFileSync(path.join(REPO_ROOT, "examples", "jest-ephemeral", "cluster.test.ts"), path.join(dir, "cluster.test.ts"));
     const declarations = packed.filter((f) => f.endsWith(".d.ts")).map((f) => path.join(programDir, "node_modules", "pulumi-kairos", f));
     fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
       compilerOptions: {
         strict: true, skipLibCheck: false, noEmit: true, target: "ES2022", module, moduleResolution: resolution, esModuleInterop: true,
-        types: ["node"], typeRoots: [path.join(programDir, "node_modules", "@types")], baseUrl: programDir, paths: { "*": [path.join(programDir, "node_modules", "*")] },
+        lib: ["ES2022", "esnext.disposable"],
+        types: ["node", "jest"], typeRoots: [path.join(programDir, "node_modules", "@types")], baseUrl: programDir, paths: { "*": [path.join(programDir, "node_modules", "*")] },
       },
-      files: ["index.ts", ...declarations],
+      files: ["index.ts", "cluster.test.ts", ...declarations],
     }, null, 2));
     const tsc = require.resolve("typescript/bin/tsc", { paths: [REPO_ROOT] });
     const r = await run([process.execPath, tsc, "-p", dir], { cwd: dir, timeoutMs: 180_000, allowFailure: true });
