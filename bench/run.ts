@@ -9,9 +9,10 @@ import { planBench } from "./plan";
 import { libvirtDiskBench, libvirtReadyBench, libvirtScaleBench } from "./libvirt";
 import { day2Bench } from "./day2";
 import { upgradeBench } from "./upgrade";
+import { ephemeralBench } from "./ephemeral";
 import { Bench, BenchRow } from "./registry";
 
-export const BENCHES: readonly Bench[] = [configsBench, planBench, libvirtScaleBench, libvirtDiskBench, libvirtReadyBench, day2Bench, upgradeBench];
+export const BENCHES: readonly Bench[] = [configsBench, planBench, libvirtScaleBench, libvirtDiskBench, libvirtReadyBench, day2Bench, upgradeBench, ephemeralBench];
 
 function table(rows: BenchRow[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
