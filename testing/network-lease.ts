@@ -1,6 +1,6 @@
 /**
  * A free subnet for an ephemeral cluster's own network, safe with parallel test workers on one host.
- * Under a file lock (proper-lockfile), the chooser reads what is in use: every libvirt network on
+ * Under a lock (a folder made with mkdir), the chooser reads what is in use: every libvirt network on
  * the host, this machine's interfaces when the host is local, and the leases other live processes
  * hold for networks they have not created yet. It takes the first free /24 of the pool and records
  * its own lease before unlocking, so two workers never pick the same subnet in the window between
@@ -10,7 +10,6 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as lockfile from "proper-lockfile";
 import { freeSubnet, subnetPoolProblem } from "../kairos/libvirt/subnet-pool";
 import { libvirtNetworkSubnets } from "../providers/libvirt/subnets";
 
@@ -78,19 +77,46 @@ function writeLeases(file: string, leases: LeaseRecord[]): void {
   fs.renameSync(tmp, file);
 }
 
-/** Runs `fn` holding the lock on `file` (retried for about 30 s; a holder dead for 20 s is stale). */
-async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  if (!fs.existsSync(file)) fs.writeFileSync(file, "[]", { mode: 0o600, flag: "a" });
-  let unlock: () => Promise<void>;
+/**
+ * The lock: a folder made atomically (`mkdir`), holding the holder's pid. A holder that is gone or
+ * has held it for over 30 s (a critical section takes well under a second) is stale. Written here
+ * rather than with a lock library: the usual ones install process-wide signal handlers on load,
+ * which would stop pulumi-kairos/testing from ending the process by the signal once it has
+ * destroyed its clusters (./cleanup.ts re-raises only when no one else listens).
+ */
+const LOCK_STALE_MS = 30_000;
+
+function tryLock(lock: string): boolean {
   try {
-    unlock = await lockfile.lock(file, { stale: 20_000, retries: { retries: 60, minTimeout: 100, maxTimeout: 500 } });
+    fs.mkdirSync(lock, { mode: 0o700 });
   } catch (e) {
-    throw new Error(`cannot lock ${file} to choose a network subnet (another process holds it): ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    let holder: { pid?: number; at?: number } = {};
+    try {
+      holder = JSON.parse(fs.readFileSync(path.join(lock, "holder"), "utf8"));
+    } catch {
+      // Being written, or its writer died right after mkdir: judged by the folder's age below.
+    }
+    const at = holder.at ?? fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+    const stale = (holder.pid !== undefined && !alive(holder.pid)) || Date.now() - at > LOCK_STALE_MS;
+    if (stale) fs.rmSync(lock, { recursive: true, force: true });
+    return false;
+  }
+  fs.writeFileSync(path.join(lock, "holder"), JSON.stringify({ pid: process.pid, at: Date.now() }), { mode: 0o600 });
+  return true;
+}
+
+/** Runs `fn` holding the lock next to `file`, waiting for it at most about 60 s. */
+async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${file}.lock`;
+  for (let attempt = 0; !tryLock(lock); attempt++) {
+    if (attempt >= 600) throw new Error(`cannot lock ${lock} to choose a network subnet: another process has held it for over 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
   try {
     return await fn();
   } finally {
-    await unlock().catch(() => undefined);
+    fs.rmSync(lock, { recursive: true, force: true });
   }
 }
 
@@ -121,16 +147,14 @@ export async function leaseNetwork(o: LeaseOptions): Promise<NetworkLease> {
     release() {
       if (released) return;
       released = true;
-      // Best effort without the lock would race; a short synchronous rewrite under it is enough.
+      // Synchronous, so it also runs at process exit. Locked right now by another chooser: the
+      // lease lapses with this process anyway, and the network it was for exists or is gone.
+      const lock = `${file}.lock`;
+      if (!tryLock(lock)) return;
       try {
-        const release = lockfile.lockSync(file, { stale: 20_000 });
-        try {
-          writeLeases(file, readLeases(file).filter((l) => !(l.cidr === cidr && l.uri === o.uri && l.pid === process.pid)));
-        } finally {
-          release();
-        }
-      } catch {
-        // Locked right now: the lease lapses with this process anyway.
+        writeLeases(file, readLeases(file).filter((l) => !(l.cidr === cidr && l.uri === o.uri && l.pid === process.pid)));
+      } finally {
+        fs.rmSync(lock, { recursive: true, force: true });
       }
     },
   };

@@ -98,3 +98,11 @@ test("at exit: synchronous destroy where the engine can, and the others named", 
   expect(sync.destroySync).toHaveBeenCalledTimes(1);
   expect(lines).toEqual([expect.stringMatching(/exits with ephemeral clusters not destroyed: eph-async; dispose them/)]);
 });
+
+test("loading pulumi-kairos/testing (as built) installs no signal handler, of its own or of a dependency", () => {
+  // A library that listens for SIGTERM on load would stop the re-raise above: the process would
+  // destroy its clusters and then keep running.
+  const { execFileSync } = require("child_process") as typeof import("child_process");
+  const script = 'require("pulumi-kairos/testing"); console.log(["SIGINT", "SIGTERM", "SIGHUP"].map((s) => process.listenerCount(s)).join(" "));';
+  expect(execFileSync(process.execPath, ["-e", script], { cwd: require("path").join(__dirname, "..", "..") }).toString().trim()).toBe("0 0 0");
+});

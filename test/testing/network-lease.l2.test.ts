@@ -78,3 +78,17 @@ test("a malformed pool is refused before anything is locked", async () => {
   await expect(leaseNetwork({ uri: LOCAL.uri, cidrPool: "10.251.0.0/25", owner: "x", lockDir: path.join(scratch.dir, "b") }))
     .rejects.toThrow('network.cidrPool: "10.251.0.0/25" cannot hold /24 networks; expected a prefix from /8 to /24');
 });
+
+test("a lock left by a process that is gone is taken over at once", async () => {
+  const lockDir = path.join(scratch.dir, "c");
+  fs.mkdirSync(path.join(lockDir, "network-leases.json.lock"), { recursive: true });
+  const dead = spawn(process.execPath, ["-e", "0"]);
+  await new Promise((r) => dead.on("exit", r));
+  fs.writeFileSync(path.join(lockDir, "network-leases.json.lock", "holder"), JSON.stringify({ pid: dead.pid, at: Date.now() }));
+  const started = Date.now();
+  const lease = await leaseNetwork({ uri: LOCAL.uri, cidrPool: pool, lockDir, owner: "after-crash" });
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(lease.cidr).toMatch(/^10\.251\./);
+  lease.release();
+  expect(fs.existsSync(path.join(lockDir, "network-leases.json.lock"))).toBe(false);
+}, 60_000);
