@@ -10,7 +10,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createEphemeralCluster, EphemeralClusterError, withKairosCluster, type EphemeralClusterOptions } from "pulumi-kairos/testing";
+import { createEphemeralCluster, EphemeralClusterError, reap, withKairosCluster, type EphemeralClusterOptions } from "pulumi-kairos/testing";
 import { cleanup } from "../../testing/cleanup";
 import { run } from "../../providers/exec";
 import { buildStandInGuest } from "../fixtures/standin-guest/build";
@@ -160,12 +160,16 @@ test("keepOnFailure keeps what was made and writes consoles, cloud-configs and s
     const state = JSON.parse(fs.readFileSync(path.join(keepDir, "state.json"), "utf8")) as Array<{ type: string }>;
     expect(state.map((e) => e.type.split(":").pop())).toEqual(expect.arrayContaining(["Network", "Domain", "ClusterSecrets"]));
     expect(fs.statSync(path.join(keepDir, "state.json")).mode & 0o777).toBe(0o600);
-    // Kept: still there, and no longer this process's to destroy.
+    // Kept: still there, and no longer this process's to destroy; its private folder stays, empty,
+    // as the state marker that keeps the reaper off it until it expires (the remove command deletes it).
     expect((await leftOver(name)).filter((l) => l.startsWith("domain "))).toHaveLength(2);
     expect(cleanup.size).toBe(0);
-    expect(privateDirsOf(name)).toEqual([]);
+    expect(privateDirsOf(name)).toHaveLength(1);
+    expect(err!.removeCommand).toContain(path.join(os.tmpdir(), privateDirsOf(name)[0]));
+    expect(await reap({ uri: LOCAL.uri, dryRun: true, filter: (c) => c.cluster === name })).toMatchObject({ reaped: [] });
   } finally {
     await o.engine.destroy();
+    for (const d of privateDirsOf(name)) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
   }
   expect(await leftOver(name)).toEqual([]);
 }, 1_200_000);
