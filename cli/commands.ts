@@ -31,11 +31,7 @@ export interface CliEngine extends ClusterEngine {
  * createEphemeralCluster's options and handle as the CLI uses them. `ttlSeconds`, `statePath`,
  * `network` and `detach()` are being added to testing/ephemeral.ts; typed here until then.
  */
-export interface CliClusterOptions extends EphemeralClusterOptions {
-  ttlSeconds?: number;
-  statePath?: string;
-  network?: { cidrPool?: string };
-}
+export type CliClusterOptions = EphemeralClusterOptions;
 export interface CliCluster {
   readonly name: string;
   readonly kubeconfig: string;
@@ -43,7 +39,7 @@ export interface CliCluster {
   readonly nodes: ReadonlyArray<{ name: string; role: string; address: string }>;
   destroy(): Promise<void>;
   /** Stops destroying the cluster on dispose, signals and exit: the caller owns its state now. */
-  detach(): void;
+  detach(): Promise<void>;
 }
 
 export interface ReapOptions {
@@ -103,8 +99,25 @@ async function run(c: Command, io: CliIo, deps: CliDeps): Promise<void> {
       const report = await deps.reap({ uri: c.uri, dryRun: c.dryRun, olderThanSeconds: c.olderThanSeconds, log: (l) => io.stderr(`${l}\n`) });
       const objects = report.reaped.reduce((n, r) => n + r.objects.length, 0);
       io.stderr(`${c.dryRun ? "would remove" : "removed"} ${objects} object(s) of ${report.reaped.length} cluster(s); kept ${report.kept.length}\n`);
+      if (!c.dryRun) forgetReaped(report, c.uri ?? "qemu:///system", store, io);
       return io.stdout(formatReap(report, c.json));
     }
+  }
+}
+
+/** The CLI's own clusters (stack and cluster both its name) the reaper removed: their folders go too. */
+function forgetReaped(report: ReapReport, uri: string, store: ClusterStore, io: CliIo): void {
+  for (const r of report.reaped) {
+    if (r.error || r.stack !== r.cluster || !store.has(r.cluster)) continue;
+    let record: ClusterRecord | undefined;
+    try {
+      record = store.tryGet(r.cluster);
+    } catch {
+      continue; // unreadable: left for `down`, which says so
+    }
+    if (record?.uri !== uri) continue;
+    store.remove(r.cluster);
+    io.stderr(`forgot cluster ${r.cluster}: removed ${store.dir(r.cluster)}\n`);
   }
 }
 
@@ -171,7 +184,7 @@ async function up(c: UpCommand, store: ClusterStore, io: CliIo, deps: CliDeps): 
     throw e;
   }
   // From here the cluster outlives this process: `down` or the reaper removes it.
-  cluster.detach();
+  await cluster.detach();
   await engine.dispose();
   progress(`cluster ${name} is Ready; expires ${record.expiresAt} (remove it earlier with: pulumi-kairos down ${name})`);
   io.stdout(formatUp(result, c.json));

@@ -3,7 +3,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { AutomationEngine } from "../testing/automation";
-import type { CliCluster, CliDeps } from "./commands";
+import type { CliDeps } from "./commands";
 import { parseDuration } from "../testing/duration";
 import { reap } from "../testing/reap";
 
@@ -25,12 +25,7 @@ export function productionDeps(): CliDeps {
     createCluster: async (options) => {
       // Loaded here, not at the top: it pulls in Pulumi and the components, which --help and list do not need.
       const { createEphemeralCluster } = await import("../testing/ephemeral");
-      const cluster = (await createEphemeralCluster(options)) as unknown as Partial<CliCluster> & { destroy(): Promise<void> };
-      if (typeof cluster.detach !== "function") {
-        await cluster.destroy();
-        throw new Error("this build's createEphemeralCluster cannot detach a cluster from the process (EphemeralCluster.detach); the cluster was destroyed");
-      }
-      return cluster as CliCluster;
+      return createEphemeralCluster(options);
     },
     reap,
     parseDuration,

@@ -83,7 +83,7 @@ const deps = (over: Partial<CliDeps> = {}): CliDeps => ({
       name: o.name!, kubeconfig: KUBECONFIG, apiEndpoint: "https://10.213.4.10:6443",
       nodes: [{ name: `${o.name}-server-0`, role: "server", address: "10.213.4.10", macAddress: "52:54:00:00:00:01" } as never],
       destroy: async () => void destroyed.push(o.name!),
-      detach: () => void detached.push(o.name!),
+      detach: async () => void detached.push(o.name!),
     };
   },
   reap: async (o) => {
@@ -273,6 +273,21 @@ describe("reap", () => {
     expect(reapCalls).toEqual([{ uri: "qemu:///session", dryRun: true, olderThanSeconds: 10_800, log: "function" }]);
     expect(out).toBe("expired eph-old/eph-old domain eph-old-server-0\nexpired eph-old/eph-old network eph-old\n");
     expect(err).toBe("sweeping qemu:///system\nwould remove 2 object(s) of 1 cluster(s); kept 1\n");
+  });
+
+  test("a CLI cluster the reaper removed is forgotten (its folder goes); --dry-run, another URI or another owner keep theirs", async () => {
+    for (const name of ["eph-old", "c1"]) expect(await runCli(["up", "--image", image, "--name", name], io(), deps())).toBe(0);
+    expect(await runCli(["reap", "--dry-run"], io(), deps())).toBe(0);
+    expect(await runCli(["reap", "--uri", "qemu+ssh://root@other/system"], io(), deps())).toBe(0);
+    expect(fs.existsSync(clusterDir("eph-old"))).toBe(true);
+    err = "";
+    expect(await runCli(["reap"], io(), deps())).toBe(0);
+    expect(fs.existsSync(clusterDir("eph-old"))).toBe(false);
+    expect(fs.existsSync(clusterDir("c1"))).toBe(true); // kept by the reaper
+    expect(err).toContain(`forgot cluster eph-old: removed ${clusterDir("eph-old")}\n`);
+    out = "";
+    expect(await runCli(["list"], io(), deps())).toBe(0);
+    expect(out.split("\n").filter(Boolean).map((l) => l.split(/\s+/)[0])).toEqual(["NAME", "c1"]);
   });
 
   test("--json prints the report; a failing reaper exits 1", async () => {

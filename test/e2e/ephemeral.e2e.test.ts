@@ -48,3 +48,23 @@ test("a failed create through the Automation API leaves nothing; keepOnFailure's
   expect(fs.existsSync(keepDir)).toBe(false);
   expect(await leftovers("eph-e2e-kept")).toEqual([]);
 }, 3600_000);
+
+test("the pulumi-kairos command: up prints the kubeconfig path, list and kubeconfig find it, down removes it all", async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "kairos-e2e-cli-"));
+  const cli = (...args: string[]) => run([process.execPath, path.join(__dirname, "..", "..", "dist", "cli", "main.js"), ...args], { timeoutMs: 3 * 3600_000, env: { PULUMI_KAIROS_HOME: home } });
+  const name = "eph-e2e-cli";
+  const imageArgs = image.path ? ["--image", image.path] : ["--image", image.url!, "--image-checksum-url", image.checksumUrl!];
+  try {
+    const up = await cli("up", "--name", name, ...imageArgs, "--agents", "1", "--ttl", "2h");
+    expect(up.stdout).toBe(`${path.join(home, "clusters", name, "kubeconfig")}\n`);
+    expect((await cli("kubeconfig", name)).stdout.trim()).toBe(up.stdout.trim());
+    expect(JSON.parse((await cli("list", "--json")).stdout).map((c: { name: string }) => c.name)).toEqual([name]);
+    expect((await cli("reap", "--dry-run")).stdout).not.toContain(name); // live: not due
+    await cli("down", name);
+    expect(fs.existsSync(path.join(home, "clusters", name))).toBe(false);
+    expect(await leftovers(name)).toEqual([]);
+  } finally {
+    await cli("down", name).catch(() => undefined);
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}, 3 * 3600_000);
