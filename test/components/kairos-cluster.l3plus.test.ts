@@ -11,16 +11,14 @@ import { randomBytes } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { run as exec } from "../../providers/exec";
 import { KairosCluster } from "../../components/kairos-cluster";
-import { buildStandInGuest } from "../fixtures/standin-guest/build";
-import { ProgramRun, isSecret, privateTempDir, reveal, runProgramWithDynamicProviders } from "../harness/dynamic-provider-host";
-import { LOCAL, TestPool, createTestPool, ensureLibvirtd, runId } from "../providers/libvirt/env";
+import { ProgramRun, isSecret, reveal, runProgramWithDynamicProviders } from "../harness/dynamic-provider-host";
+import { useStandInLab } from "../harness/standin-lab";
+import { LOCAL } from "../providers/libvirt/env";
 import { outputValue as value } from "../harness/mocks";
 
-const id = runId();
-const scratch = privateTempDir("kairos-l3plus-cluster-");
-let pool: TestPool | undefined;
 let program: ProgramRun | undefined;
-let guestDisk: string;
+const lab = useStandInLab("kairos-l3plus-cluster-", { beforeRemove: async () => { await program?.destroy(); } }); // the test asserts a clean destroy itself
+const id = lab.id;
 
 /** Every libvirt object whose name mentions this run's id. */
 async function objectsOfRun(): Promise<string[]> {
@@ -29,21 +27,9 @@ async function objectsOfRun(): Promise<string[]> {
   return [
     ...(await names(["list", "--all", "--name"])).map((n) => `domain ${n}`),
     ...(await names(["net-list", "--all", "--name"])).map((n) => `network ${n}`),
-    ...(pool ? (await names(["vol-list", "--pool", pool.name])).map((n) => `volume ${n}`) : []),
+    ...(await names(["vol-list", "--pool", lab.pool])).map((n) => `volume ${n}`),
   ];
 }
-
-beforeAll(async () => {
-  await ensureLibvirtd();
-  guestDisk = (await buildStandInGuest()).diskImage;
-  pool = await createTestPool(LOCAL, `${id}-pool`);
-}, 180_000);
-
-afterAll(async () => {
-  await program?.destroy().catch(() => undefined); // the test asserts a clean destroy itself
-  await pool?.remove();
-  scratch.remove();
-}, 300_000);
 
 describe("KairosCluster end to end on libvirt with stand-in guests (L3+)", () => {
   it("boots 1 server + 2 agents, waits until ready, returns the kubeconfig, and destroys everything", async () => {
@@ -52,16 +38,16 @@ describe("KairosCluster end to end on libvirt with stand-in guests (L3+)", () =>
     let cluster!: KairosCluster;
     program = await runProgramWithDynamicProviders(() => {
       cluster = new KairosCluster(id, {
-        image: { kind: "disk", path: guestDisk },
+        image: { kind: "disk", path: lab.guestDisk },
         target: {
-          kind: "libvirt", uri: LOCAL.uri, pool: pool!.name, network: { kind: "create", mode: "isolated", cidr },
+          kind: "libvirt", uri: LOCAL.uri, pool: lab.pool, network: { kind: "create", mode: "isolated", cidr },
           vcpus: 1, memoryMiB: 256, diskGiB: 1, domainType: "qemu",
         },
         servers: 1,
         agents: 2,
         timeouts: { addressSeconds: 180, sshSeconds: 180, readySeconds: 120 },
       });
-    }, { env: { HOME: scratch.dir, TMPDIR: scratch.dir }, callTimeoutMs: 420_000, timeoutMs: 1_200_000, settleMs: 3000 });
+    }, { env: { HOME: lab.scratch, TMPDIR: lab.scratch }, callTimeoutMs: 420_000, timeoutMs: 1_200_000, settleMs: 3000 });
 
     const types = program.created.map((r) => `${r.type.split(":").pop()}:${r.name}`);
     expect(types).toEqual(expect.arrayContaining([

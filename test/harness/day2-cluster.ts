@@ -11,9 +11,9 @@ import * as path from "path";
 import { KairosCluster } from "../../components/kairos-cluster";
 import { run as exec } from "../../providers/exec";
 import { parseStandInConsole, StandInReport } from "../fixtures/standin-guest/console";
-import { LOCAL, createTestPool, ensureLibvirtd, runId } from "../providers/libvirt/env";
-import { buildStandInGuest } from "../fixtures/standin-guest/build";
-import { FailedRun, ProgramRun, StateEntry, privateTempDir, reveal, runProgramWithDynamicProviders } from "./dynamic-provider-host";
+import { LOCAL } from "../providers/libvirt/env";
+import { FailedRun, ProgramRun, StateEntry, reveal, runProgramWithDynamicProviders } from "./dynamic-provider-host";
+import { useStandInLab } from "./standin-lab";
 
 /** What a run of the program may change. */
 export interface Knobs {
@@ -154,21 +154,11 @@ export class Day2Cluster {
  * folder) made before the suite, and everything removed after it. Returns the cluster's accessor.
  */
 export function useDay2Cluster(scratchPrefix: string): () => Day2Cluster {
-  const id = runId();
-  const scratch = privateTempDir(scratchPrefix);
-  let pool: { name: string; remove(): Promise<void> } | undefined;
   let cluster: Day2Cluster | undefined;
-  beforeAll(async () => {
-    await ensureLibvirtd();
-    const guestDisk = (await buildStandInGuest()).diskImage;
-    pool = await createTestPool(LOCAL, `${id}-pool`);
-    cluster = new Day2Cluster({ id, pool: pool.name, guestDisk, scratch: scratch.dir });
-  }, 180_000);
-  afterAll(async () => {
-    await cluster?.destroy().catch(() => undefined);
-    await pool?.remove();
-    scratch.remove();
-  }, 600_000);
+  const lab = useStandInLab(scratchPrefix, { beforeRemove: async () => { await cluster?.destroy(); } });
+  beforeAll(() => {
+    cluster = new Day2Cluster({ id: lab.id, pool: lab.pool, guestDisk: lab.guestDisk, scratch: lab.scratch });
+  });
   return () => {
     if (!cluster) throw new Error("the Day2Cluster lab is not set up (beforeAll failed)");
     return cluster;

@@ -11,41 +11,30 @@ import * as fs from "fs";
 import * as path from "path";
 import { reap } from "pulumi-kairos/testing";
 import { run } from "../../providers/exec";
-import { buildStandInGuest } from "../fixtures/standin-guest/build";
-import { privateTempDir } from "../harness/dynamic-provider-host";
-import { LOCAL, TestPool, createTestPool, ensureLibvirtd, runId } from "../providers/libvirt/env";
+import { useStandInLab } from "../harness/standin-lab";
+import { LOCAL } from "../providers/libvirt/env";
 
-const id = runId();
-const scratch = privateTempDir("kairos-eph-par-");
-const lockDir = path.join(scratch.dir, "locks");
+const workers: ChildProcessWithoutNullStreams[] = [];
+const lab = useStandInLab("kairos-eph-par-", {
+  beforeRemove: async () => {
+    for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
+    // Whatever a failed test left: the reaper with everything of this run counted as due.
+    await reap({ uri: LOCAL.uri, olderThanSeconds: 0, filter: (c) => c.cluster.startsWith(lab.id) });
+  },
+});
+const id = lab.id;
+const lockDir = path.join(lab.scratch, "locks");
 // This run's own pool (four /24s), away from the other suites' subnets.
 const octet = 64 + (parseInt(id.replace(/\D/g, "").slice(-4) || "0", 10) % 47) * 4;
 const cidrPool = `10.252.${octet}.0/22`;
-let pool: TestPool | undefined;
-let guestDisk = "";
-const workers: ChildProcessWithoutNullStreams[] = [];
-
-beforeAll(async () => {
-  await ensureLibvirtd();
-  guestDisk = (await buildStandInGuest()).diskImage;
-  pool = await createTestPool(LOCAL, `${id}-pool`);
-}, 300_000);
-
-afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
-  // Whatever a failed test left: the reaper with everything of this run counted as expired.
-  await reap({ uri: LOCAL.uri, olderThanSeconds: 0, filter: (c) => c.cluster.startsWith(id) }).catch(() => undefined);
-  await pool?.remove().catch(() => undefined);
-  scratch.remove();
-}, 600_000);
 
 interface Ready { name: string; nodes: Array<{ name: string; address: string }>; expiresAt: string; kubectl: string }
 
 /** A worker process creating cluster `name`; `ready` resolves with its first stdout line. */
 function startWorker(name: string, more: Record<string, unknown> = {}) {
-  const options = { name, guestDisk, uri: LOCAL.uri, pool: pool!.name, cidrPool, lockDir, scratch: scratch.dir, ...more };
+  const options = { name, guestDisk: lab.guestDisk, uri: LOCAL.uri, pool: lab.pool, cidrPool, lockDir, scratch: lab.scratch, ...more };
   const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "../fixtures/ephemeral-worker/worker.ts"), JSON.stringify(options)], {
-    cwd: path.join(__dirname, "../.."), stdio: "pipe", env: { ...process.env, HOME: scratch.dir },
+    cwd: path.join(__dirname, "../.."), stdio: "pipe", env: { ...process.env, HOME: lab.scratch },
   });
   workers.push(proc);
   let stderr = "";
@@ -68,7 +57,7 @@ async function objectsOf(name: string): Promise<string[]> {
   return [
     ...(await names(["list", "--all", "--name"])).filter((n) => n.includes(name)).map((n) => `domain ${n}`),
     ...(await names(["net-list", "--all", "--name"])).filter((n) => n.includes(name)).map((n) => `network ${n}`),
-    ...(await names(["vol-list", "--pool", pool!.name])).filter((n) => n.includes(name)).map((n) => `volume ${n}`),
+    ...(await names(["vol-list", "--pool", lab.pool])).filter((n) => n.includes(name)).map((n) => `volume ${n}`),
   ].sort();
 }
 
@@ -92,7 +81,7 @@ async function until(what: string, check: () => Promise<boolean>, ms: number): P
 test("two workers create at once: different networks from the pool, both Ready; the reaper removes the expired one only (--dry-run removes nothing)", async () => {
   const a = `${id}-a`;
   const b = `${id}-b`;
-  const markerA = path.join(scratch.dir, "state-a");
+  const markerA = path.join(lab.scratch, "state-a");
   fs.mkdirSync(markerA);
   const wa = startWorker(a, { ttlSeconds: 45, statePath: markerA, reapExpired: false });
   const wb = startWorker(b, { reapExpired: false });

@@ -13,39 +13,24 @@ import * as path from "path";
 import { createEphemeralCluster, EphemeralClusterError, reap, withKairosCluster, type EphemeralClusterOptions } from "pulumi-kairos/testing";
 import { cleanup } from "../../testing/cleanup";
 import { run } from "../../providers/exec";
-import { buildStandInGuest } from "../fixtures/standin-guest/build";
-import { privateTempDir } from "../harness/dynamic-provider-host";
 import { HarnessEngine } from "../harness/ephemeral-engine";
-import { LOCAL, TestPool, createTestPool, ensureLibvirtd, runId } from "../providers/libvirt/env";
+import { useStandInLab } from "../harness/standin-lab";
+import { LOCAL } from "../providers/libvirt/env";
 
-const id = runId();
-const scratch = privateTempDir("kairos-ephemeral-");
-let pool: TestPool | undefined;
-let guestDisk = "";
 const engines: HarnessEngine[] = [];
-
-beforeAll(async () => {
-  await ensureLibvirtd();
-  guestDisk = (await buildStandInGuest()).diskImage;
-  pool = await createTestPool(LOCAL, `${id}-pool`);
-}, 300_000);
-
-afterAll(async () => {
-  for (const e of engines) await e.destroy().catch(() => undefined);
-  await pool?.remove().catch(() => undefined);
-  scratch.remove();
-}, 600_000);
+const lab = useStandInLab("kairos-ephemeral-", { beforeRemove: async () => { for (const e of engines) await e.destroy().catch(() => undefined); } });
+const id = lab.id;
 
 /** Options of a small stand-in cluster on an isolated network of its own. */
 function options(name: string, more: Partial<EphemeralClusterOptions> = {}): Omit<EphemeralClusterOptions, "engine"> & { engine: HarnessEngine; cidr: string } {
   const cidr = `10.219.${1 + (randomBytes(1)[0] % 250)}.0/24`;
-  const engine = new HarnessEngine({ scratch: scratch.dir });
+  const engine = new HarnessEngine({ scratch: lab.scratch });
   engines.push(engine);
   return {
     name, cidr,
-    image: { kind: "disk", path: guestDisk },
+    image: { kind: "disk", path: lab.guestDisk },
     target: {
-      kind: "libvirt", uri: LOCAL.uri, pool: pool!.name, network: { kind: "create", mode: "isolated", cidr },
+      kind: "libvirt", uri: LOCAL.uri, pool: lab.pool, network: { kind: "create", mode: "isolated", cidr },
       vcpus: 1, memoryMiB: 256, diskGiB: 1, domainType: "qemu",
     },
     servers: 1,
@@ -62,7 +47,7 @@ async function leftOver(name: string): Promise<string[]> {
   return [
     ...(await names(["list", "--all", "--name"])).filter((n) => n.includes(name)).map((n) => `domain ${n}`),
     ...(await names(["net-list", "--all", "--name"])).filter((n) => n.includes(name)).map((n) => `network ${n}`),
-    ...(await names(["vol-list", "--pool", pool!.name])).map((n) => `volume ${n}`),
+    ...(await names(["vol-list", "--pool", lab.pool])).map((n) => `volume ${n}`),
   ];
 }
 
@@ -113,7 +98,7 @@ test("create to Ready: kubeconfig, kubectl and ssh through the handle; dispose d
 
 test("a failed create rejects, names the cause and leaves nothing", async () => {
   const name = `${id}-b`;
-  const o = options(name, { image: { kind: "disk", path: path.join(scratch.dir, "no-such-image.qcow2") } });
+  const o = options(name, { image: { kind: "disk", path: path.join(lab.scratch, "no-such-image.qcow2") } });
   const err = await createEphemeralCluster(o).then(() => undefined, (e: Error) => e);
   expect(err).toBeInstanceOf(EphemeralClusterError);
   expect(err!.message).toMatch(new RegExp(`^ephemeral cluster ${name} failed: `));
@@ -127,7 +112,7 @@ test("a failed create rejects, names the cause and leaves nothing", async () => 
 
 test("withKairosCluster: a failed create never calls the callback and leaves nothing", async () => {
   const name = `${id}-c`;
-  const o = options(name, { image: { kind: "disk", path: path.join(scratch.dir, "no-such-image.qcow2") } });
+  const o = options(name, { image: { kind: "disk", path: path.join(lab.scratch, "no-such-image.qcow2") } });
   const fn = jest.fn(async () => "never");
   await expect(withKairosCluster(o, fn)).rejects.toThrow(EphemeralClusterError);
   expect(fn).not.toHaveBeenCalled();
@@ -136,7 +121,7 @@ test("withKairosCluster: a failed create never calls the callback and leaves not
 
 test("keepOnFailure keeps what was made and writes consoles, cloud-configs and state; the error says how to remove it", async () => {
   const name = `${id}-d`;
-  const keepDir = path.join(scratch.dir, "kept");
+  const keepDir = path.join(lab.scratch, "kept");
   // Agents join through k3s.vip; nothing answers on that address (no kube-vip on a stand-in), so
   // the agent never joins and the readiness wait fails: after every VM exists.
   const cidr = `10.219.${1 + (randomBytes(1)[0] % 250)}.0/24`;
