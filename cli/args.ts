@@ -232,7 +232,7 @@ export function usage(): string {
     for (const [opt, o] of Object.entries(c.options as Record<string, OptionSpec>)) lines.push(`      ${`--${opt}${o.value ? ` ${o.value}` : ""}`.padEnd(32)}${o.help}`);
   }
   lines.push("  help                this text (also --help, -h)", "  --version           the package version", "",
-    "Durations: a number and a unit, e.g. 90s, 30m, 2h, 1d.",
+    "Durations: a number and a unit, or a sum of those, e.g. 90s, 30m, 2h, 1d, 1h30m.",
     "State: $PULUMI_KAIROS_HOME, else $XDG_STATE_HOME/pulumi-kairos, else ~/.local/state/pulumi-kairos.",
     "Exit codes: 0 success, 1 the command failed, 2 bad arguments.");
   return `${lines.join("\n")}\n`;

@@ -154,6 +154,8 @@ async function up(c: UpCommand, store: ClusterStore, io: CliIo, deps: CliDeps): 
     engine = deps.openEngine({ stack: name, root: dir, onOutput: progress });
   } catch (e) {
     store.remove(name); // nothing was created yet
+    // The engine's message speaks for the library; here the command is the one that needs the CLI.
+    if (e instanceof Error && e.message.startsWith("pulumi-kairos/testing needs")) throw new Error(e.message.replace("pulumi-kairos/testing needs", "pulumi-kairos up needs"));
     throw e;
   }
   progress(`creating cluster ${name}: ${c.servers} server(s), ${c.agents} agent(s) on ${c.uri}; state in ${dir}`);

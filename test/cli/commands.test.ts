@@ -186,7 +186,7 @@ describe("up", () => {
   test("an engine that cannot start (no Pulumi CLI) leaves no folder", async () => {
     const d = deps({ openEngine: () => { throw new Error("pulumi-kairos/testing needs the Pulumi CLI on PATH"); } });
     expect(await runCli(["up", "--image", image, "--name", "c1"], io(), d)).toBe(1);
-    expect(err).toBe("pulumi-kairos: pulumi-kairos/testing needs the Pulumi CLI on PATH\n");
+    expect(err).toBe("pulumi-kairos: pulumi-kairos up needs the Pulumi CLI on PATH\n");
     expect(fs.existsSync(clusterDir("c1"))).toBe(false);
   });
 
