@@ -3,14 +3,15 @@
  *
  * `/dev/kvm` can open and libvirt can offer kvm on a host whose KVM cannot run a guest (nested
  * virtualization: qemu logs "KVM internal error. Suberror: 1" at the guest's first unusual
- * instruction and the domain sits paused). So `auto` starts under kvm and watches the boot: a
- * domain that pauses or crashes with a KVM error in its qemu log is removed and started again under
+ * instruction and the domain sits paused; or qemu dies while starting, "failed to set MSR ...").
+ * So `auto` starts under kvm and watches the boot: a domain whose start fails with a KVM error, or
+ * that pauses or crashes with one in its qemu log, is removed and started again under
  * qemu (software emulation), with a warning, and later domains on that URI in the same run go
  * straight to qemu. An explicit `kvm` fails at once instead, naming the cause and the fix.
  */
 import { DomainSpec } from "../../kairos/libvirt";
 import { WaitAbortedError, retryUntil } from "../retry";
-import { AddressSource, DomainInfo, createDomain, deleteDomain, describeStall, domainStall, serialTail, waitForAddress } from "./domains";
+import { AddressSource, DomainInfo, createDomain, deleteDomain, describeStall, domainStall, kvmStartError, serialTail, waitForAddress } from "./domains";
 import { detectDomainType } from "./preflight";
 import type { Connection } from "./virsh";
 import { ProgressLog, stderrLog } from "../progress";
@@ -88,7 +89,14 @@ class KvmFailedError extends Error {
 }
 
 async function startAndWatch(conn: Connection, spec: DomainSpec, opts: BootOptions): Promise<Omit<BootedDomain, "type" | "fallback">> {
-  const info = await createDomain(conn, spec);
+  let info: Awaited<ReturnType<typeof createDomain>>;
+  try {
+    info = await createDomain(conn, spec); // a start that fails leaves nothing defined
+  } catch (e) {
+    const kvm = spec.type === "kvm" ? kvmStartError((e as Error).message) : undefined;
+    if (kvm) throw new KvmFailedError((e as Error).message, `qemu exited at start with "${kvm}"`);
+    throw e;
+  }
   try {
     if (opts.waitForAddress !== false) {
       const log = opts.log ?? stderrLog;

@@ -133,6 +133,18 @@ export interface DomainStall {
 const KVM_ERROR = /KVM internal error[^\n]*|kvm run failed[^\n]*|KVM: entry failed[^\n]*/i;
 
 /**
+ * KVM failures that kill qemu before the guest runs, so `virsh start` itself fails ("process exited
+ * while connecting to monitor"): seen on nested hosts as "failed to set MSR 0x10a to 0x69" followed
+ * by an assertion in qemu's kvm code.
+ */
+const KVM_START_ERROR = /failed to set MSR[^\n]*|failed to initiali[sz]e KVM[^\n]*|kvm_[a-z_]+: Assertion[^\n]*|KVM internal error[^\n]*/i;
+
+/** The KVM failure line in the error of a start under kvm, if that is why it failed. */
+export function kvmStartError(message: string): string | undefined {
+  return KVM_START_ERROR.exec(message)?.[0].trim();
+}
+
+/**
  * Whether the domain still runs: `undefined` when running (or blocked on I/O, or in a guest reboot),
  * else its state and reason and, for a paused or crashed guest, the KVM error line of its qemu log.
  * A paused guest does not resume by itself, so every wait on a domain gives up at once on a stall.

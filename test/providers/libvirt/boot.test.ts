@@ -88,7 +88,8 @@ describe("domain type on this host", () => {
       expect(warnings).toEqual([]);
     } else {
       kvmBroken = true;
-      expect(booted.fallback).toMatch(/^KVM failed a guest on qemu:\/\/\/system \(it was (paused|shut off|crashed)[^)]*\) with "(KVM internal error|kvm run failed|KVM: entry failed)/);
+      // Either the guest stalled (paused or crashed, the KVM error in the qemu log) or qemu died while starting.
+      expect(booted.fallback).toMatch(/^KVM failed a guest on qemu:\/\/\/system \((it was (paused|shut off|crashed)[^)]*\) with "(KVM internal error|kvm run failed|KVM: entry failed)|qemu exited at start with "(failed to set MSR|failed to initiali[sz]e KVM|kvm_[a-z_]+: Assertion|KVM internal error))/i);
       expect(warnings).toEqual([expect.stringContaining(`${booted.fallback}; starting domain '${spec.name}' under qemu (software emulation) instead`)]);
     }
     console.log(`domain type on this host: libvirt offers ${offered}; auto booted under ${booted.type} in ${Math.round((Date.now() - started) / 1000)} s${booted.fallback ? ` (${booted.fallback})` : ""}`);
@@ -107,7 +108,7 @@ describe("domain type on this host", () => {
     } else {
       expect(r).toBeInstanceOf(Error);
       expect((r as Error).message).toMatch(new RegExp(
-        `^domain '${spec.name}' on qemu:///system could not run under KVM: it was \\S+ \\(\\w+\\) with "[^"]+" in libvirt's qemu log\\. ` +
+        `^domain '${spec.name}' on qemu:///system could not run under KVM: (it was \\S+ \\(\\w+\\) with "[^"]+" in libvirt's qemu log|qemu exited at start with "[^"]+")\\. ` +
         `This host's KVM cannot run the guest \\(often nested virtualization\\); set the target's domainType: "qemu"`));
       expect(Date.now() - started).toBeLessThan(60_000);
     }

@@ -1,7 +1,7 @@
 /** L0: the driver's pure parts: argv builders, URI parsing, virsh output parsers, error classification. */
 import { CommandError } from "../../../providers/exec";
 import {
-  isLocalUri, isNotFound, parseDomifaddr, parseInfo, parseLibvirtUri, parseTable, parseVolumeXml, serialLogPath, sshArgvFor, virshArgv,
+  isLocalUri, isNotFound, kvmStartError, parseDomifaddr, parseInfo, parseLibvirtUri, parseTable, parseVolumeXml, serialLogPath, sshArgvFor, virshArgv,
 } from "../../../providers/libvirt/driver";
 
 describe("virsh argv", () => {
@@ -68,5 +68,15 @@ describe("virsh output parsers", () => {
 
   test("serial logs live beside libvirt's own qemu logs", () => {
     expect(serialLogPath("n1-abc")).toBe("/var/log/libvirt/qemu/n1-abc-serial.log");
+  });
+});
+
+describe("kvmStartError", () => {
+  test("finds the KVM line in a failed start under kvm, and nothing in other start failures", () => {
+    const nested = "failed with exit code 1: virsh -q -c qemu:///system start d\nerror: Failed to start domain 'd'\nerror: internal error: process exited while connecting to monitor: 2026-12-02T12:14:41.400023Z qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\nqemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.";
+    expect(kvmStartError(nested)).toBe("failed to set MSR 0x10a to 0x69");
+    expect(kvmStartError("qemu: kvm_arch_put_registers: Assertion `ret == 0' failed.")).toBe("kvm_arch_put_registers: Assertion `ret == 0' failed.");
+    expect(kvmStartError("error: Failed to start domain 'd'\nerror: Cannot access storage file '/nope.qcow2': No such file or directory")).toBeUndefined();
+    expect(kvmStartError("error: Network not found: no network with matching name 'x'")).toBeUndefined();
   });
 });
