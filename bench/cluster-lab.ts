@@ -5,15 +5,12 @@
  * rebooted by hand.
  */
 import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { Day2Cluster } from "../test/harness/day2-cluster";
-import { buildStandInGuest } from "../test/fixtures/standin-guest/build";
-import { LOCAL, createTestPool, ensureLibvirtd } from "../test/providers/libvirt/env";
+import { openStandInLab, type OpenStandInLab } from "../test/harness/standin-lab";
 
 /** The provider host loads the package from dist/: bring it up to date as the tests do. */
-function buildPackage(): void {
+export function buildPackage(): void {
   const root = path.resolve(__dirname, "..");
   execFileSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [root] }), "-p", path.join(root, "tsconfig.build.json")], { cwd: root, stdio: "pipe" });
 }
@@ -24,22 +21,27 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
   return { ms: Date.now() - started, value };
 }
 
-/** Runs `fn` with a fresh (not yet created) 1+2 stand-in cluster; everything is removed afterwards. */
-export async function withStandInCluster<T>(prefix: string, fn: (c: Day2Cluster) => Promise<T>): Promise<T> {
+/** Runs `fn` in a fresh stand-in lab (the tests' own, test/harness/standin-lab.ts), removed afterwards. */
+export async function withStandInLab<T>(prefix: string, fn: (lab: OpenStandInLab) => Promise<T>): Promise<T> {
   buildPackage();
-  await ensureLibvirtd();
-  const id = `${prefix}${process.pid}`;
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `kairos-bench-${prefix}-`));
-  fs.chmodSync(scratch, 0o700);
-  const pool = await createTestPool(LOCAL, `${id}-pool`);
-  const c = new Day2Cluster({ id, pool: pool.name, guestDisk: (await buildStandInGuest()).diskImage, scratch });
+  const lab = await openStandInLab(`${prefix}${process.pid}`, `kairos-bench-${prefix}-`);
   try {
-    return await fn(c);
+    return await fn(lab);
   } finally {
-    await c.destroy().catch(() => undefined);
-    await pool.remove().catch(() => undefined);
-    fs.rmSync(scratch, { recursive: true, force: true });
+    await lab.close().catch(() => undefined);
   }
+}
+
+/** Runs `fn` with a fresh (not yet created) 1+2 stand-in cluster; everything is removed afterwards. */
+export function withStandInCluster<T>(prefix: string, fn: (c: Day2Cluster) => Promise<T>): Promise<T> {
+  return withStandInLab(prefix, async (lab) => {
+    const c = new Day2Cluster({ id: lab.id, pool: lab.pool, guestDisk: lab.guestDisk, scratch: lab.scratch });
+    try {
+      return await fn(c);
+    } finally {
+      await c.destroy().catch(() => undefined);
+    }
+  });
 }
 
 /** Node `i` rebooted by hand: `sudo reboot` over SSH until a new boot id answers and the server lists it Ready. */

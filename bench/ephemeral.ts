@@ -5,19 +5,16 @@
  * helper adds (reaping the host, choosing a subnet under a lock, the handle, its files) is the
  * difference. Two rounds, alternating, medians. Target: at most 1.2x for both figures.
  */
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { execFileSync } from "child_process";
 import { KairosCluster } from "../components/kairos-cluster";
 import { createEphemeralCluster } from "../testing/ephemeral";
 import { run } from "../providers/exec";
 import { runProgramWithDynamicProviders } from "../test/harness/dynamic-provider-host";
 import { HarnessEngine } from "../test/harness/ephemeral-engine";
-import { buildStandInGuest } from "../test/fixtures/standin-guest/build";
-import { LOCAL, createTestPool, ensureLibvirtd } from "../test/providers/libvirt/env";
+import type { OpenStandInLab } from "../test/harness/standin-lab";
+import { LOCAL } from "../test/providers/libvirt/env";
 import { median } from "./libvirt";
-import { timed } from "./cluster-lab";
+import { timed, withStandInLab } from "./cluster-lab";
 import { Bench, BenchResult } from "./registry";
 
 const TARGET = 1.2;
@@ -32,47 +29,38 @@ async function leftovers(prefix: string, pool: string): Promise<string[]> {
 }
 
 async function measure(): Promise<BenchResult> {
-  const root = path.resolve(__dirname, "..");
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [root] }), "-p", path.join(root, "tsconfig.build.json")], { cwd: root, stdio: "pipe" });
-  await ensureLibvirtd();
-  const id = `ke${process.pid}`;
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kairos-bench-eph-"));
-  fs.chmodSync(scratch, 0o700);
-  const pool = await createTestPool(LOCAL, `${id}-pool`);
-  const guestDisk = (await buildStandInGuest()).diskImage;
-  const hostOpts = { env: { HOME: scratch, TMPDIR: scratch }, callTimeoutMs: 600_000, settleMs: 3000, timeoutMs: 900_000 };
+  return withStandInLab("ke", (lab) => measureIn(lab));
+}
+
+async function measureIn(lab: OpenStandInLab): Promise<BenchResult> {
+  const hostOpts = { env: { HOME: lab.scratch, TMPDIR: lab.scratch }, callTimeoutMs: 600_000, settleMs: 3000, timeoutMs: 900_000 };
   const common = {
-    image: { kind: "disk" as const, path: guestDisk },
+    image: { kind: "disk" as const, path: lab.guestDisk },
     servers: 1,
     agents: 1,
     timeouts: { addressSeconds: 240, sshSeconds: 240, readySeconds: 240 },
   };
-  const target = { kind: "libvirt" as const, uri: LOCAL.uri, pool: pool.name, vcpus: 1, memoryMiB: 256, diskGiB: 1, domainType: "qemu" as const };
+  const target = { kind: "libvirt" as const, uri: LOCAL.uri, pool: lab.pool, vcpus: 1, memoryMiB: 256, diskGiB: 1, domainType: "qemu" as const };
   const figures = { direct: { create: [] as number[], destroy: [] as number[] }, helper: { create: [] as number[], destroy: [] as number[] } };
   const problems: string[] = [];
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      // The component directly, as a user's own program would: a network with a cidr of its choosing.
-      const direct = `${id}-d${round}`;
-      const created = await timed(() => runProgramWithDynamicProviders(() => {
-        new KairosCluster(direct, { ...common, clusterName: direct, target: { ...target, network: { kind: "create", mode: "isolated", cidr: `10.214.${10 + round}.0/24` } } });
-      }, hostOpts));
-      figures.direct.create.push(created.ms);
-      figures.direct.destroy.push((await timed(() => created.value.destroy())).ms);
-      if ((await leftovers(direct, pool.name)).length) problems.push(`${direct} left objects behind`);
+  for (let round = 0; round < ROUNDS; round++) {
+    // The component directly, as a user's own program would: a network with a cidr of its choosing.
+    const direct = `${lab.id}-d${round}`;
+    const created = await timed(() => runProgramWithDynamicProviders(() => {
+      new KairosCluster(direct, { ...common, clusterName: direct, target: { ...target, network: { kind: "create", mode: "isolated", cidr: `10.214.${10 + round}.0/24` } } });
+    }, hostOpts));
+    figures.direct.create.push(created.ms);
+    figures.direct.destroy.push((await timed(() => created.value.destroy())).ms);
+    if ((await leftovers(direct, lab.pool)).length) problems.push(`${direct} left objects behind`);
 
-      const eph = `${id}-e${round}`;
-      const cluster = await timed(() => createEphemeralCluster({
-        ...common, name: eph, target, network: { mode: "isolated", cidrPool: "10.214.64.0/18", lockDir: path.join(scratch, "locks") }, engine: new HarnessEngine({ scratch }),
-      }));
-      figures.helper.create.push(cluster.ms);
-      if (cluster.value.nodes.length !== 2) problems.push(`${eph} has ${cluster.value.nodes.length} nodes`);
-      figures.helper.destroy.push((await timed(() => cluster.value.destroy())).ms);
-      if ((await leftovers(eph, pool.name)).length) problems.push(`${eph} left objects behind`);
-    }
-  } finally {
-    await pool.remove().catch(() => undefined);
-    fs.rmSync(scratch, { recursive: true, force: true });
+    const eph = `${lab.id}-e${round}`;
+    const cluster = await timed(() => createEphemeralCluster({
+      ...common, name: eph, target, network: { mode: "isolated", cidrPool: "10.214.64.0/18", lockDir: path.join(lab.scratch, "locks") }, engine: new HarnessEngine({ scratch: lab.scratch }),
+    }));
+    figures.helper.create.push(cluster.ms);
+    if (cluster.value.nodes.length !== 2) problems.push(`${eph} has ${cluster.value.nodes.length} nodes`);
+    figures.helper.destroy.push((await timed(() => cluster.value.destroy())).ms);
+    if ((await leftovers(eph, lab.pool)).length) problems.push(`${eph} left objects behind`);
   }
   const m = (xs: number[]) => median(xs);
   const createRatio = m(figures.helper.create) / m(figures.direct.create);

@@ -1,12 +1,12 @@
 /**
  * The lab every L3+ suite on stand-in guests sets up the same way: this run's id, a private scratch
  * folder (HOME and TMPDIR of the provider host), the stand-in guest's disk image and a storage pool
- * of its own. `useStandInLab` installs the Jest hooks; `beforeRemove` runs first in afterAll (what
- * the suite made in the pool goes before the pool).
+ * of its own. `useStandInLab` installs the Jest hooks (`beforeRemove` runs first in afterAll: what
+ * the suite made in the pool goes before the pool); `openStandInLab` is the same for benchmarks.
  */
 import { buildStandInGuest } from "../fixtures/standin-guest/build";
 import { privateTempDir } from "./dynamic-provider-host";
-import { LOCAL, createTestPool, ensureLibvirtd, runId, type TestPool } from "../providers/libvirt/env";
+import { LOCAL, createTestPool, ensureLibvirtd, runId } from "../providers/libvirt/env";
 
 export interface StandInLab {
   /** This run's id: the prefix of every object the suite names. */
@@ -19,33 +19,62 @@ export interface StandInLab {
   readonly guestDisk: string;
 }
 
+/** An open lab; `close()` removes the pool (failing when volumes are left in it) and the scratch folder. */
+export interface OpenStandInLab extends StandInLab {
+  close(): Promise<void>;
+}
+
+/** Sets up a lab now (for benchmarks and scripts; Jest suites use useStandInLab). */
+export function openStandInLab(id: string, scratchPrefix: string): Promise<OpenStandInLab> {
+  return openIn(id, privateTempDir(scratchPrefix));
+}
+
+async function openIn(id: string, scratch: { dir: string; remove(): void }): Promise<OpenStandInLab> {
+  try {
+    await ensureLibvirtd();
+    const guestDisk = (await buildStandInGuest()).diskImage;
+    const pool = await createTestPool(LOCAL, `${id}-pool`);
+    return {
+      id, scratch: scratch.dir, pool: pool.name, guestDisk,
+      async close() {
+        try {
+          await pool.remove();
+        } finally {
+          scratch.remove();
+        }
+      },
+    };
+  } catch (e) {
+    scratch.remove();
+    throw e;
+  }
+}
+
 export function useStandInLab(scratchPrefix: string, o: { beforeRemove?: () => Promise<void>; removeTimeoutMs?: number } = {}): StandInLab {
   const id = runId();
+  // Made now: suites name paths in it at load time.
   const scratch = privateTempDir(scratchPrefix);
-  let pool: TestPool | undefined;
-  let guestDisk: string | undefined;
+  let lab: OpenStandInLab | undefined;
   beforeAll(async () => {
-    await ensureLibvirtd();
-    guestDisk = (await buildStandInGuest()).diskImage;
-    pool = await createTestPool(LOCAL, `${id}-pool`);
+    lab = await openIn(id, scratch);
   }, 300_000);
   afterAll(async () => {
     try {
       // The suite's own tests assert a clean destroy; here it is only what is left of a failed one.
       await o.beforeRemove?.().catch(() => undefined);
-      await pool?.remove(); // fails the suite when volumes are left in it
+      await lab?.close(); // fails the suite when volumes are left in the pool
     } finally {
       scratch.remove();
     }
   }, o.removeTimeoutMs ?? 600_000);
-  const setUp = <T>(v: T | undefined, what: string): T => {
-    if (v === undefined) throw new Error(`the stand-in lab's ${what} is not set up (beforeAll failed)`);
-    return v;
+  const setUp = (): OpenStandInLab => {
+    if (!lab) throw new Error("the stand-in lab is not set up (beforeAll failed)");
+    return lab;
   };
   return {
     id,
     scratch: scratch.dir,
-    get pool() { return setUp(pool, "pool").name; },
-    get guestDisk() { return setUp(guestDisk, "guest disk"); },
+    get pool() { return setUp().pool; },
+    get guestDisk() { return setUp().guestDisk; },
   };
 }
