@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import { reapReason, type ReapReason } from "../kairos/libvirt/reap";
-import { findOwnedClusters, removeOwnedCluster, type OwnerFilter, type ReapObject } from "../providers/libvirt/reaper";
+import { findOwnedClusters, removeOwnedCluster, type OwnedCluster, type OwnerFilter, type ReapObject } from "../providers/libvirt/reaper";
 
 export type { ReapReason, ReapObject, OwnerFilter };
 
@@ -63,7 +63,8 @@ export async function reap(options: ReapOptions = {}): Promise<ReapReport> {
     host: os.hostname(),
   };
   const report: ReapReport = { dryRun: options.dryRun === true, reaped: [], kept: [] };
-  for (const c of await findOwnedClusters(conn, { filter: options.filter })) {
+  const due = (c: OwnedCluster) => reapReason(c, policy) !== undefined;
+  for (const c of await findOwnedClusters(conn, { filter: options.filter, withVolumes: due })) {
     const reason = reapReason(c, policy);
     if (!reason) {
       report.kept.push({ stack: c.stack, cluster: c.cluster });

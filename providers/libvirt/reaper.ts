@@ -121,6 +121,11 @@ async function hostDomains(conn: Connection): Promise<HostDomain[]> {
   return out;
 }
 
+/** What the domain's XML alone says. */
+function fromXml(d: HostDomain, src: DomainSources, owner: OwnerMetadata): Omit<OwnedDomain, "volumes" | "backing"> {
+  return { name: d.name, uuid: src.uuid ?? "", owner, serialLogFile: src.serialLogFile };
+}
+
 async function readOwnedDomain(conn: Connection, d: HostDomain, owner: OwnerMetadata): Promise<OwnedDomain> {
   const src = domainSources(d.xml);
   const volumes: OwnedVolume[] = [];
@@ -134,7 +139,7 @@ async function readOwnedDomain(conn: Connection, d: HostDomain, owner: OwnerMeta
       if (b && !backing.some((x) => x.path === b.path)) backing.push(b);
     }
   }
-  return { name: d.name, uuid: src.uuid ?? "", owner, serialLogFile: src.serialLogFile, volumes, backing };
+  return { ...fromXml(d, src, owner), volumes, backing };
 }
 
 const earliest = (a: string | undefined, b: string | undefined) => (a === undefined ? b : b === undefined ? a : Date.parse(b) < Date.parse(a) ? b : a);
@@ -142,9 +147,13 @@ const earliest = (a: string | undefined, b: string | undefined) => (a === undefi
 /**
  * Every domain and network carrying the project's owner metadata, grouped by (stack, cluster),
  * with the volumes its domains use. `filter` narrows the owners considered (tests and scripts).
+ * `withVolumes` says, once a cluster's facts are known, whether its volumes are needed (reading
+ * them costs a few virsh calls per domain): the reaper asks only for the clusters it removes.
+ * Without it every cluster's volumes are read; the others keep empty `volumes` and `backing`.
  */
-export async function findOwnedClusters(conn: Connection, opts: { filter?: OwnerFilter } = {}): Promise<OwnedCluster[]> {
+export async function findOwnedClusters(conn: Connection, opts: { filter?: OwnerFilter; withVolumes?: (c: OwnedCluster) => boolean } = {}): Promise<OwnedCluster[]> {
   const clusters = new Map<string, OwnedCluster>();
+  const domainsOf = new Map<OwnedCluster, Array<{ d: HostDomain; owner: OwnerMetadata }>>();
   const clusterOf = (o: OwnerMetadata): OwnedCluster | undefined => {
     if (opts.filter && !opts.filter({ stack: o.stack, cluster: o.cluster })) return undefined;
     const key = JSON.stringify([o.stack, o.cluster]);
@@ -159,13 +168,18 @@ export async function findOwnedClusters(conn: Connection, opts: { filter?: Owner
   for (const d of await hostDomains(conn)) {
     const owner = parseOwnerMetadata(d.xml);
     const c = owner && clusterOf(owner);
-    if (c) c.domains.push(await readOwnedDomain(conn, d, owner!));
+    if (c) domainsOf.set(c, [...(domainsOf.get(c) ?? []), { d, owner: owner! }]);
   }
   for (const name of await names(conn, ["net-list", "--all", "--name"])) {
     const r = await virshOrMissing(conn, ["net-dumpxml", name]);
     const owner = r && parseOwnerMetadata(r.stdout);
     const c = owner && clusterOf(owner);
     if (c) c.networks.push({ name, uuid: (convert(r!.stdout, { format: "object" }) as any).network?.uuid ?? "", owner: owner! });
+  }
+  // Volumes last: whether they are wanted depends on facts gathered from every object of the cluster.
+  for (const [c, found] of domainsOf) {
+    const wanted = opts.withVolumes?.(c) ?? true;
+    for (const { d, owner } of found) c.domains.push(wanted ? await readOwnedDomain(conn, d, owner) : { ...fromXml(d, domainSources(d.xml), owner), volumes: [], backing: [] });
   }
   return [...clusters.values()].sort((a, b) => (a.stack + "/" + a.cluster).localeCompare(b.stack + "/" + b.cluster));
 }
