@@ -5,6 +5,7 @@
  * and options are described for users in docs/cli.md.
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_CIDR_POOL, subnetPoolProblem } from "../kairos/libvirt/subnet-pool";
 
 /** Bad arguments: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -63,7 +64,7 @@ export const COMMANDS = {
       ttl: { type: "string", value: "<duration>", help: "the reaper may remove the cluster this long after up started (default 2h)" },
       uri: { type: "string", value: "<libvirt-uri>", help: "libvirt connection (default qemu:///system)" },
       pool: { type: "string", value: "<pool>", help: "libvirt storage pool (default default)" },
-      "network-pool": { type: "string", value: "<cidr>", help: "a free /24 for the cluster's network is taken from here (default 10.213.0.0/16)" },
+      "network-pool": { type: "string", value: "<cidr>", help: `a free /24 for the cluster's network is taken from here (default ${DEFAULT_CIDR_POOL})` },
       vcpus: { type: "string", value: "<n>", help: "vCPUs per node (default 2)" },
       memory: { type: "string", value: "<MiB>", help: "memory per node in MiB (default 4096)" },
       disk: { type: "string", value: "<GiB>", help: "disk per node in GiB (default 40)" },
@@ -187,10 +188,10 @@ function storagePool(v: string | undefined): string {
   return v;
 }
 
+/** A pool the lease can cut /24s from: the lease's own check (kairos/libvirt/subnet-pool.ts), at parse time. */
 function cidr(option: string, v: string): string {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) < 8 || Number(m[5]) > 24) {
-    fail(`--${option} ${JSON.stringify(v)} is not accepted; expected an IPv4 subnet from /8 to /24 to take a /24 from, e.g. 10.213.0.0/16`);
+  if (subnetPoolProblem(v, 24)) {
+    fail(`--${option} ${JSON.stringify(v)} is not accepted; expected an IPv4 subnet from /8 to /24 to take a /24 from, e.g. ${DEFAULT_CIDR_POOL}`);
   }
   return v;
 }
@@ -215,7 +216,7 @@ function parseUp(v: Record<string, string | boolean>, duration: (option: string,
     ttlSeconds: v.ttl !== undefined ? duration("ttl", v.ttl as string) : 2 * 3600,
     uri: v.uri !== undefined ? libvirtUri(v.uri as string) : "qemu:///system",
     pool: storagePool(v.pool as string | undefined),
-    networkPool: v["network-pool"] !== undefined ? cidr("network-pool", v["network-pool"] as string) : "10.213.0.0/16",
+    networkPool: v["network-pool"] !== undefined ? cidr("network-pool", v["network-pool"] as string) : DEFAULT_CIDR_POOL,
     vcpus: wholeNumber("vcpus", v.vcpus, 2, 1, 256),
     memoryMiB: wholeNumber("memory", v.memory, 4096, 128, 4_194_304),
     diskGiB: wholeNumber("disk", v.disk, 40, 1, 65_536),

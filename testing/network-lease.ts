@@ -10,11 +10,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { freeSubnet, subnetPoolProblem } from "../kairos/libvirt/subnet-pool";
+import { DEFAULT_CIDR_POOL, freeSubnet, subnetPoolProblem } from "../kairos/libvirt/subnet-pool";
 import { libvirtNetworkSubnets } from "../providers/libvirt/subnets";
 
-/** Where ephemeral cluster networks come from unless `network.cidrPool` says otherwise. */
-export const DEFAULT_CIDR_POOL = "10.213.0.0/16";
 const PREFIX = 24;
 /** A lease older than this is stale even if a process of that pid runs (pids are reused). */
 const LEASE_MAX_AGE_MS = 24 * 3600_000;

@@ -6,6 +6,9 @@
 import { create } from "xmlbuilder2";
 import { formatIpv4, parseIpv4 } from "./network";
 
+/** Where ephemeral clusters' networks come from unless told otherwise. */
+export const DEFAULT_CIDR_POOL = "10.213.0.0/16";
+
 /** An IPv4 range as numbers: first and last address, inclusive. */
 interface Range {
   first: number;

@@ -84,6 +84,7 @@ describe("bad arguments are one line naming the option, the value and what is ac
     [["up", "--image", "k", "--image-kind", "vmdk"], /^--image-kind "vmdk" is not accepted; expected disk or iso$/],
     [["up", "--image", "k", "--uri", "localhost"], /^--uri "localhost" is not a libvirt URI/],
     [["up", "--image", "k", "--network-pool", "10.0.0.0/28"], /^--network-pool "10.0.0.0\/28" is not accepted; expected an IPv4 subnet from \/8 to \/24/],
+    [["up", "--image", "k", "--network-pool", "10.213.0.1/16"], /^--network-pool "10.213.0.1\/16" is not accepted; expected an IPv4 subnet from \/8 to \/24/],
     [["up", "--image", "https://x/k.iso"], /^--image "https:\/\/x\/k.iso" is a URL; give exactly one of --image-sha256 <hex> and --image-checksum-url <url>$/],
     [["up", "--image", "k", "--image-sha256", "ab"], /^--image-sha256 applies only to an --image URL/],
     [["up", "--image", "https://x/k", "--image-sha256", "xyz"], /^--image-sha256 "xyz" is not accepted; expected 64 hex digits$/],
