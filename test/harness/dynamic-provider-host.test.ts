@@ -75,6 +75,15 @@ describe("L3 harness: Pulumi's dynamic provider host over gRPC", () => {
     await expect(host!.delete(TYPE, id, state)).resolves.toBeUndefined();
   });
 
+  it("has what the provider printed before answering in output() once the call returns", async () => {
+    // The host writes its stderr before it answers; the answer must not overtake those lines here.
+    const provider = `exports.handler = () => ({ update: async (id, olds, news) => { process.stderr.write("printed " + news.name + "\\n"); return { outs: news }; } })`;
+    for (let i = 0; i < 200; i++) {
+      await host!.update(TYPE, "x", { name: "x", __provider: provider }, { name: `n${i}`, __provider: provider });
+      expect(host!.output()).toContain(`printed n${i}\n`);
+    }
+  }, 60_000);
+
   it("fails a call with the provider's error and the host output", async () => {
     const broken = "exports.handler = () => ({ create: async () => { throw new Error('boom from provider'); } });";
     await expect(host!.create(TYPE, { name: "x", __provider: broken })).rejects.toThrow(/create failed: boom from provider/);

@@ -224,10 +224,15 @@ export async function startDynamicProviderHost(options: HostOptions = {}): Promi
     new Promise<Res>((resolve, reject) => {
       const fn = (client as unknown as Record<string, Unary<Req, Res>>)[method].bind(client);
       fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) {
-          const hostLog = output.trim().split("\n").slice(-20).join("\n");
-          reject(new Error(`${method} failed: ${err.details || err.message}${hostLog ? `\nhost output (tail):\n${hostLog}` : ""}`));
-        } else resolve(res);
+        // The host wrote its stderr before it answered, so those bytes are already in the pipe; but
+        // the answer's callback can run before the pipe's in the same turn of the event loop. Settle
+        // after that turn (setImmediate runs once every ready callback has), so output() has them.
+        setImmediate(() => {
+          if (err) {
+            const hostLog = output.trim().split("\n").slice(-20).join("\n");
+            reject(new Error(`${method} failed: ${err.details || err.message}${hostLog ? `\nhost output (tail):\n${hostLog}` : ""}`));
+          } else resolve(res);
+        });
       });
     });
 

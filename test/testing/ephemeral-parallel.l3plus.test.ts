@@ -39,7 +39,7 @@ function startWorker(name: string, more: Record<string, unknown> = {}) {
   workers.push(proc);
   let stderr = "";
   proc.stderr.on("data", (b) => { stderr += b; });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on("exit", (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on("close", (code, signal) => r({ code, signal }))); // close, not exit: stderr is read to its end
   const ready = new Promise<Ready>((resolve, reject) => {
     let out = "";
     proc.stdout.on("data", (b) => {

@@ -46,7 +46,7 @@ function startWorker(lockDir: string, owner: string): Promise<{ cidr: string; pr
       if (out.includes("\n")) { clearTimeout(timer); resolve({ cidr: out.trim(), proc }); }
     });
     proc.stderr.on("data", (b) => { err += b; });
-    proc.on("exit", (code) => { clearTimeout(timer); if (!out.includes("\n")) reject(new Error(`worker ${owner} exited ${code}: ${err.trim()}`)); });
+    proc.on("close", (code) => { clearTimeout(timer); if (!out.includes("\n")) reject(new Error(`worker ${owner} exited ${code}: ${err.trim()}`)); });
   });
 }
 
