@@ -9,7 +9,7 @@ import * as path from "path";
 import { UsageError, parseCommand, usage, type Command, type UpCommand } from "./args";
 import { formatList, formatReap, formatUp, type ReapReport, type UpResult } from "./format";
 import { ClusterStore, storeRoot, type ClusterRecord } from "./store";
-import type { EphemeralClusterOptions } from "../testing/ephemeral";
+import type { EphemeralCluster, EphemeralClusterOptions } from "../testing/ephemeral";
 import type { ClusterEngine } from "../testing/engine";
 
 export interface CliIo {
@@ -27,20 +27,9 @@ export interface CliEngine extends ClusterEngine {
   selectExisting(): Promise<boolean>;
 }
 
-/**
- * createEphemeralCluster's options and handle as the CLI uses them. `ttlSeconds`, `statePath`,
- * `network` and `detach()` are being added to testing/ephemeral.ts; typed here until then.
- */
+/** createEphemeralCluster's options, and the part of its handle the CLI uses. */
 export type CliClusterOptions = EphemeralClusterOptions;
-export interface CliCluster {
-  readonly name: string;
-  readonly kubeconfig: string;
-  readonly apiEndpoint: string;
-  readonly nodes: ReadonlyArray<{ name: string; role: string; address: string }>;
-  destroy(): Promise<void>;
-  /** Stops destroying the cluster on dispose, signals and exit: the caller owns its state now. */
-  detach(): Promise<void>;
-}
+export type CliCluster = Pick<EphemeralCluster, "name" | "kubeconfig" | "apiEndpoint" | "nodes" | "destroy" | "detach">;
 
 export interface ReapOptions {
   uri?: string;
@@ -187,7 +176,7 @@ async function up(c: UpCommand, store: ClusterStore, io: CliIo, deps: CliDeps): 
   }
   // From here the cluster outlives this process: `down` or the reaper removes it.
   await cluster.detach();
-  await engine.dispose();
+  await engine.dispose(); // this command opened it; detach() disposing it too is harmless
   progress(`cluster ${name} is Ready; expires ${record.expiresAt} (remove it earlier with: pulumi-kairos down ${name})`);
   io.stdout(formatUp(result, c.json));
 }
