@@ -6,7 +6,7 @@ export {
   MAKE_PRIVATE_DIR_COMMAND, INSTALL_CONFIG_FILE, manualInstallCommand, removePrivateDirCommand, RESET_COMMAND,
 } from "./commands";
 export type { NodeStatus, Readiness } from "./nodes";
-export { parseNodes, nodesReadiness, describeReadiness } from "./nodes";
+export { kubeletReady, parseNodes, nodesReadiness, describeReadiness } from "./nodes";
 export { K3S_LOCAL_SERVER, k3sServerUrl, rewriteKubeconfigServer, nameKubeconfig, kubeconfigClientCertificate, kubeconfigContextName, K3S_KUBECONFIG_NAME } from "./kubeconfig";
 export {
   cordonCommand, uncordonCommand, drainCommand, cordonAndDrainCommand, deleteNodeCommand, OEM_CONFIG_PATH, WRITE_OEM_CONFIG_COMMAND, OEM_CONFIG_DIGEST_COMMAND,

@@ -30,6 +30,11 @@ export function parseNodes(output: string): NodeStatus[] {
   return rows;
 }
 
+/** Whether the kubelet reports Ready, cordoned or not (`Ready,SchedulingDisabled` counts): what a rolling step waits for. */
+export function kubeletReady(status: string): boolean {
+  return status.split(",")[0] === "Ready";
+}
+
 export interface Readiness {
   /** True when every expected node is listed with STATUS exactly `Ready`. */
   ready: boolean;

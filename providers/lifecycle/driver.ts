@@ -9,7 +9,7 @@
 import { createHash } from "crypto";
 import {
   BOOT_ID_COMMAND, OEM_CONFIG_DIGEST_COMMAND, REBOOT_COMMAND, RESET_K3S_BOOTSTRAP_COMMAND, WRITE_OEM_CONFIG_COMMAND,
-  K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonAndDrainCommand, parseNodes, uncordonCommand, deleteNodeCommand,
+  K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonAndDrainCommand, kubeletReady, parseNodes, uncordonCommand, deleteNodeCommand,
 } from "../../kairos/scripts";
 import {
   BOOT_STATE_COMMAND, K3S_VERSION_COMMAND, KAIROS_RELEASE_COMMAND, expectedRelease, parseBootState, parseK3sVersion,
@@ -93,7 +93,7 @@ export async function notReadyNodes(c: ClusterAccess, node: NodeAccess): Promise
   const via = kubectlVia(c, node);
   const r = await withKey(c, via, (t) => sshExec(t, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 }));
   if (r.code !== 0) throw new NodeChangeError(node.name, "listing the nodes", `${K3S_NODES_COMMAND} on ${via.name} exited with ${r.code}: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
-  return parseNodes(r.stdout).filter((n) => n.status.split(",")[0] !== "Ready").map((n) => `${n.name} (${n.status})`);
+  return parseNodes(r.stdout).filter((n) => !kubeletReady(n.status)).map((n) => `${n.name} (${n.status})`);
 }
 
 const tail = (text: string, lines: number) => text.trim().split("\n").slice(-lines).join("\n");
@@ -243,7 +243,7 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
     const row = parseNodes(r.stdout).find((n) => n.name === node.name);
     if (!row) throw new Error(`${node.name} is not listed`);
     // Still cordoned here: Ready,SchedulingDisabled is Ready.
-    if (row.status.split(",")[0] !== "Ready") throw new Error(`${node.name} is ${row.status}`);
+    if (!kubeletReady(row.status)) throw new Error(`${node.name} is ${row.status}`);
     return row;
   }, {
     what: `${node.name} to be Ready (via ${viaNode.name})`, timeoutMs: left(), intervalMs, abortIf, diagnostics,

@@ -1,6 +1,6 @@
 /** L0: the remote commands and the parsers of their output. */
 import {
-  describeReadiness, kubeconfigCommand, k3sServerUrl, manualInstallCommand, nodesReadiness, parseNodes,
+  describeReadiness, kubeconfigCommand, k3sServerUrl, manualInstallCommand, nodesReadiness, parseNodes, kubeletReady,
   removePrivateDirCommand, rewriteKubeconfigServer, shellJoin, shellQuote, K3S_NODES_COMMAND, RESET_COMMAND,
   MAKE_PRIVATE_DIR_COMMAND, nameKubeconfig, kubeconfigContextName, kubeconfigClientCertificate,
 } from "../../../kairos/scripts";
@@ -97,6 +97,12 @@ describe("parseNodes", () => {
     expect(() => parseNodes("The connection to the server 127.0.0.1:6443 was refused")).not.toThrow();
     expect(() => parseNodes("cp1 Ready")).toThrow(`unexpected line in 'kubectl get nodes' output: "cp1 Ready"; expected NAME STATUS ROLES AGE VERSION`);
   });
+});
+
+test.each([
+  ["Ready", true], ["Ready,SchedulingDisabled", true], ["NotReady", false], ["NotReady,SchedulingDisabled", false], ["Unknown", false],
+])("kubeletReady(%s) is %s: cordoned counts, as a rolling step needs", (status, ready) => {
+  expect(kubeletReady(status)).toBe(ready);
 });
 
 describe("nodesReadiness", () => {
