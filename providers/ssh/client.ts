@@ -7,6 +7,7 @@
  * are `PermanentError`s (never retried); a refused or dropped connection is a plain error (retried).
  * Passwords and private keys never appear in messages.
  */
+import * as net from "net";
 import { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
 import { PermanentError } from "../retry";
 import { HostKey, fingerprint, formatHostKey, hostKeyAlgorithms, hostKeyFromBlob, parseHostKey, sameHostKey } from "./hostkey";
@@ -45,6 +46,24 @@ export interface ConnectOptions {
    * retryable error. Checked before `hostKey`.
    */
   notYetHostKey?: string;
+  /**
+   * Bound of the TCP connect alone, in ms, for polls of a machine that is restarting. A SYN sent
+   * while it is down is retransmitted only after 1, 3, 7 and 15 s, so one long attempt sees the
+   * machine back seconds late; a short one fails (retryably) and the next poll sends a fresh SYN.
+   * Default: only `connectTimeoutMs` bounds the connect.
+   */
+  tcpConnectTimeoutMs?: number;
+}
+
+/**
+ * A connect that did not finish within its bound (retryable): `phase` "tcp" when the SYN got no
+ * answer (tcpConnectTimeoutMs), "ssh" when connected but the handshake or login did not finish.
+ */
+export class SshConnectTimeoutError extends Error {
+  constructor(where: string, readonly phase: "tcp" | "ssh", ms: number) {
+    super(phase === "tcp" ? `TCP connect to ${where} timed out after ${ms} ms` : `SSH connection to ${where} timed out after ${ms} ms`);
+    this.name = "SshConnectTimeoutError";
+  }
 }
 
 /** The server still presents `notYetHostKey`: the awaited system is not up yet (retryable). */
@@ -150,16 +169,18 @@ export function connect(target: SshTarget, opts: ConnectOptions = {}): Promise<C
     let seen: HostKey | undefined;
     let mismatch: Error | undefined;
     let settled = false;
+    let sock: net.Socket | undefined;
     const fail = (e: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      sock?.destroy();
       client.end();
       client.destroy();
       reject(e);
     };
     // ssh2's readyTimeout covers the handshake only; this bounds everything up to "ready".
-    const timer = setTimeout(() => fail(new Error(`SSH connection to ${where} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => fail(new SshConnectTimeoutError(where, "ssh", timeoutMs)), timeoutMs);
     timer.unref();
     client.on("ready", () => {
       if (settled) return;
@@ -202,6 +223,16 @@ export function connect(target: SshTarget, opts: ConnectOptions = {}): Promise<C
     // Offer only the pinned key's algorithms, so the server shows that key (not another of its keys).
     // Not with notYetHostKey: the old and new systems may have keys of different types.
     if (pinned && !notYet) config.algorithms = { serverHostKey: hostKeyAlgorithms(pinned.type) as never };
+    if (opts.tcpConnectTimeoutMs !== undefined) {
+      // Our own socket, so the TCP connect has its own bound; ssh2 takes it over once connected.
+      const tcpMs = Math.min(opts.tcpConnectTimeoutMs, timeoutMs);
+      const s = (sock = net.connect({ host: target.host, port: target.port ?? 22 }));
+      const tcpTimer = setTimeout(() => { if (s.connecting) fail(new SshConnectTimeoutError(where, "tcp", tcpMs)); }, tcpMs);
+      tcpTimer.unref();
+      s.once("connect", () => clearTimeout(tcpTimer));
+      s.once("close", () => clearTimeout(tcpTimer));
+      config.sock = s;
+    }
     try {
       client.connect(config);
     } catch (e) {

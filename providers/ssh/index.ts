@@ -2,9 +2,9 @@
 export type { SshTarget, ConnectOptions, ExecOptions, ExecResult } from "./client";
 export {
   sshExec, sshRun, sshUpload, checkTarget, describeTarget, HostKeyMismatchError, OldHostKeyError, SshAuthError, SshDisconnectedError,
-  SshCommandError,
+  SshCommandError, SshConnectTimeoutError,
 } from "./client";
 export type { HostKey } from "./hostkey";
 export { parseHostKey, formatHostKey, fingerprint, hostKeyFromBlob, sameHostKey } from "./hostkey";
 export type { WaitOptions, SshWaitOptions, KubeconfigOptions } from "./waits";
-export { waitForSsh, waitForSshDown, waitForK3sReady, fetchKubeconfig } from "./waits";
+export { waitForSsh, waitForSshDown, waitForK3sReady, fetchKubeconfig, restartPollBounds } from "./waits";

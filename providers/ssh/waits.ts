@@ -8,7 +8,32 @@ import {
   parseNodes, rewriteKubeconfigServer,
 } from "../../kairos/scripts";
 import { PermanentError, RetryOptions, retryUntil } from "../retry";
-import { SshTarget, describeTarget, sshExec, connect } from "./client";
+import { ConnectOptions, SshConnectTimeoutError, SshTarget, describeTarget, sshExec, connect } from "./client";
+
+/**
+ * Bound of the TCP connect in a poll of a machine that may be down (ConnectOptions.tcpConnectTimeoutMs):
+ * well above a connect's time to any machine we manage, well below the SYN retransmits it cuts short.
+ */
+const POLL_TCP_CONNECT_MS = 3000;
+
+/** First bound of a poll's whole connect and login; about ten times what it takes an emulated guest. */
+const POLL_LOGIN_MS = 5000;
+
+/**
+ * Connect bounds for the polls of one wait on a machine that may be restarting. A connection made
+ * just before the machine resets hangs (no FIN, no RST) until its bound, and a SYN sent while it is
+ * down is retransmitted only after 1, 3 and 7 s: short bounds see the new boot sooner. Each login
+ * that times out raises the next bound by POLL_LOGIN_MS, up to `maxMs`, so a slow machine still gets in.
+ */
+export function restartPollBounds(maxMs: number): { next(): ConnectOptions; failed(e: unknown): void } {
+  let stalls = 0;
+  return {
+    next: () => ({ tcpConnectTimeoutMs: POLL_TCP_CONNECT_MS, connectTimeoutMs: Math.min(maxMs, POLL_LOGIN_MS * (1 + stalls)) }),
+    failed: (e) => {
+      if (e instanceof SshConnectTimeoutError && e.phase === "ssh") stalls++;
+    },
+  };
+}
 
 /** retryUntil's bounds, progress and diagnostics (providers/retry.ts; `what` is set per wait), plus: */
 export interface WaitOptions extends Omit<RetryOptions, "what"> {
@@ -37,8 +62,11 @@ export interface SshWaitOptions extends WaitOptions {
  */
 export async function waitForSsh(target: SshTarget, opts: SshWaitOptions): Promise<{ hostKey: string }> {
   const attemptMs = opts.attemptTimeoutMs ?? 15_000;
+  const bounds = restartPollBounds(attemptMs);
   return retryUntil(async () => {
-    const r = await sshExec(target, "true", { connectTimeoutMs: attemptMs, timeoutMs: attemptMs, retryAuthFailures: opts.retryAuthFailures, notYetHostKey: opts.notYetHostKey });
+    const r = await sshExec(target, "true", {
+      ...bounds.next(), timeoutMs: attemptMs, retryAuthFailures: opts.retryAuthFailures, notYetHostKey: opts.notYetHostKey,
+    }).catch((e: unknown) => { bounds.failed(e); throw e; });
     if (r.code !== 0) throw new Error(`'true' exited with ${r.code} on ${describeTarget(target)}`);
     return { hostKey: r.hostKey };
   }, retryOpts(`SSH on ${describeTarget(target)}`, opts));

@@ -3,13 +3,15 @@
  * stand-in of test/fixtures/live-host, with stub k3s/kairos/sudo on its PATH).
  */
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import {
-  HostKeyMismatchError, SshAuthError, SshDisconnectedError, SshTarget, fetchKubeconfig, fingerprint, parseHostKey, sshExec,
+  HostKeyMismatchError, SshAuthError, SshConnectTimeoutError, SshDisconnectedError, SshTarget, fetchKubeconfig, fingerprint, parseHostKey, sshExec,
   sshRun, sshUpload, waitForK3sReady, waitForSsh, waitForSshDown,
 } from "../../../providers/ssh";
 import { PermanentError, WaitTimeoutError } from "../../../providers/retry";
 import { LiveHost } from "../../fixtures/live-host/live-host";
+import { silentPort } from "../../fixtures/silent-port";
 
 const KUBECONFIG = [
   "apiVersion: v1",
@@ -148,6 +150,47 @@ describe("SSH driver against a real sshd on 127.0.0.1", () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     } finally {
       clearTimeout(restart);
+    }
+  });
+
+  it("bounds the TCP connect alone with tcpConnectTimeoutMs: a machine that answers no SYN fails that attempt (retryably) at once", async () => {
+    const silent = await silentPort();
+    try {
+      const target = keyTarget({ port: silent.port });
+      let started = Date.now();
+      const cut = await sshExec(target, "true", { connectTimeoutMs: 20_000, tcpConnectTimeoutMs: 1000 }).catch((e) => e);
+      expect(cut).not.toBeInstanceOf(PermanentError);
+      expect(cut).toMatchObject({ name: "SshConnectTimeoutError", phase: "tcp" });
+      expect(cut.message).toBe(`TCP connect to ${h.liveUser.name}@127.0.0.1:${silent.port} timed out after 1000 ms`);
+      expect(Date.now() - started).toBeLessThan(5000);
+      // Without it, the attempt waits out the SYN retransmits up to the whole connect bound.
+      started = Date.now();
+      const whole = await sshExec(target, "true", { connectTimeoutMs: 2500 }).catch((e) => e);
+      expect(whole.message).toBe(`SSH connection to ${h.liveUser.name}@127.0.0.1:${silent.port} timed out after 2500 ms`);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2400);
+    } finally {
+      silent.close();
+    }
+    // Connected, but nothing answers the handshake (a machine that reset under the connection): the "ssh" phase.
+    const mute = net.createServer(() => undefined);
+    await new Promise<void>((r) => mute.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (mute.address() as net.AddressInfo).port;
+      const stalled = await sshExec(keyTarget({ port }), "true", { connectTimeoutMs: 1500, tcpConnectTimeoutMs: 1000 }).catch((e) => e);
+      expect(stalled).toBeInstanceOf(SshConnectTimeoutError);
+      expect(stalled).toMatchObject({ phase: "ssh", message: `SSH connection to ${h.liveUser.name}@127.0.0.1:${port} timed out after 1500 ms` });
+    } finally {
+      mute.close();
+    }
+    // A machine that answers: ssh2 takes over the socket; a refused connect reads as before.
+    const r = await sshExec(keyTarget(), "echo over-our-socket", { tcpConnectTimeoutMs: 3000 });
+    expect([r.code, r.stdout, r.hostKey]).toEqual([0, "over-our-socket\n", h.liveHostKey]);
+    await h.stopSshd();
+    try {
+      const refused = await sshExec(keyTarget(), "true", { tcpConnectTimeoutMs: 3000 }).catch((e) => e);
+      expect(refused.message).toBe(`cannot connect to ${h.liveUser.name}@127.0.0.1:${h.port}: ECONNREFUSED`);
+    } finally {
+      await h.startSshd();
     }
   });
 
