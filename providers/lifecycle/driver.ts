@@ -9,7 +9,7 @@
 import { createHash } from "crypto";
 import {
   BOOT_ID_COMMAND, OEM_CONFIG_DIGEST_COMMAND, REBOOT_COMMAND, RESET_K3S_BOOTSTRAP_COMMAND, WRITE_OEM_CONFIG_COMMAND,
-  K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonAndDrainCommand, kubeletReady, parseNodes, uncordonCommand, deleteNodeCommand,
+  K3S_NODES_COMMAND, POWEROFF_COMMAND, cordonAndDrainCommand, kubeletReady, parseNodes, shellQuote, uncordonCommand, deleteNodeCommand,
 } from "../../kairos/scripts";
 import {
   BOOT_STATE_COMMAND, K3S_VERSION_COMMAND, KAIROS_RELEASE_COMMAND, expectedRelease, parseBootState, parseK3sVersion,
@@ -18,8 +18,8 @@ import {
 import { Connection, describeStall, domainStall, serialTail, virsh, virshOrMissing } from "../libvirt/driver";
 import { ProgressLog, stderrLog } from "../progress";
 import { PermanentError, retryUntil } from "../retry";
-import { SshAuthError, SshTarget, describeTarget, sshExec, sshRun } from "../ssh/client";
-import { waitForSsh } from "../ssh/waits";
+import { ConnectOptions, SshAuthError, SshTarget, describeTarget, sshExec, sshRun } from "../ssh/client";
+import { restartPollBounds } from "../ssh/waits";
 
 /** A node as the day-2 operations reach it. */
 export interface NodeAccess {
@@ -76,9 +76,19 @@ export interface NodeOs {
 
 const OS_PROBE_COMMAND = `${KAIROS_RELEASE_COMMAND} 2>/dev/null; echo @@kairos@@; ${BOOT_STATE_COMMAND} 2>/dev/null; echo @@kairos@@; ${K3S_VERSION_COMMAND} 2>/dev/null; true`;
 
-/** Reads what OS `node` runs (one SSH session); the release file's keys as they are. */
-export async function readNodeOs(c: ClusterAccess, node: NodeAccess): Promise<{ os: NodeOs; release: Record<string, string> }> {
-  const out = (await withKey(c, node, (t) => sshRun(t, OS_PROBE_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 }))).stdout;
+export interface NodeOsReading {
+  os: NodeOs;
+  /** The release file's keys as they are. */
+  release: Record<string, string>;
+}
+
+/** Reads what OS `node` runs (one SSH session). */
+export async function readNodeOs(c: ClusterAccess, node: NodeAccess): Promise<NodeOsReading> {
+  return nodeOsOf((await withKey(c, node, (t) => sshRun(t, OS_PROBE_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 }))).stdout);
+}
+
+/** What OS_PROBE_COMMAND printed. */
+function nodeOsOf(out: string): NodeOsReading {
   const [releaseText = "", boot = "", k3s = ""] = out.split("@@kairos@@");
   const release = parseKairosRelease(releaseText);
   const os: NodeOs = {
@@ -94,6 +104,23 @@ export async function notReadyNodes(c: ClusterAccess, node: NodeAccess): Promise
   const r = await withKey(c, via, (t) => sshExec(t, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 60_000 }));
   if (r.code !== 0) throw new NodeChangeError(node.name, "listing the nodes", `${K3S_NODES_COMMAND} on ${via.name} exited with ${r.code}: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
   return parseNodes(r.stdout).filter((n) => !kubeletReady(n.status)).map((n) => `${n.name} (${n.status})`);
+}
+
+/**
+ * The nodes still not Ready after waiting up to `settleSeconds` for them; empty once all are. The
+ * step before restarted a node, and nodes that lost their server meanwhile report again only
+ * seconds later, so a single listing would stop a rollout for nothing lasting.
+ */
+export async function notReadyAfterSettling(c: ClusterAccess, node: NodeAccess, o: { settleSeconds: number; intervalMs?: number; log?: ProgressLog }): Promise<string[]> {
+  const intervalMs = o.intervalMs ?? 2000;
+  const deadline = Date.now() + o.settleSeconds * 1000;
+  const maxAttempts = Math.ceil((o.settleSeconds * 1000) / intervalMs) + 1;
+  for (let attempt = 1; ; attempt++) {
+    const notReady = await notReadyNodes(c, node);
+    if (notReady.length === 0 || attempt >= maxAttempts || Date.now() >= deadline) return notReady;
+    if (attempt === 1) (o.log ?? stderrLog).info(`${node.name}: waiting up to ${o.settleSeconds} s for ${notReady.join(", ")} to be Ready`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
 
 const tail = (text: string, lines: number) => text.trim().split("\n").slice(-lines).join("\n");
@@ -155,8 +182,24 @@ async function step<T>(node: string, what: string, fn: () => Promise<T>): Promis
 }
 
 /** The kernel's id of the current boot: it changes with every boot, so a restart is seen even when SSH comes back fast. */
-async function bootId(t: SshTarget): Promise<string> {
-  return (await sshRun(t, BOOT_ID_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 15_000 })).stdout.trim();
+async function bootId(t: SshTarget, connect: ConnectOptions = { connectTimeoutMs: 15_000 }): Promise<string> {
+  return (await sshRun(t, BOOT_ID_COMMAND, { ...connect, timeoutMs: 15_000 })).stdout.trim();
+}
+
+/**
+ * The boot id, and when it is not `before` (a new boot) also the OS that boot runs, in one session:
+ * after an upgrade the release and boot state are fixed at boot, and a login is slow on an emulated guest.
+ */
+async function bootIdAndOs(t: SshTarget, before: string, connect: ConnectOptions): Promise<{ id: string; booted?: NodeOsReading }> {
+  const command = `id=$(${BOOT_ID_COMMAND}) && echo "$id" && if [ "$id" != ${shellQuote(before)} ]; then ${OS_PROBE_COMMAND}; fi`;
+  const out = (await sshRun(t, command, { ...connect, timeoutMs: 60_000 })).stdout;
+  const id = out.slice(0, out.indexOf("\n")).trim();
+  return id === before ? { id } : { id, booted: nodeOsOf(out.slice(out.indexOf("\n") + 1)) };
+}
+
+/** What the node reported once back: its OS, read for an upgrade's image check (so the caller need not read it again). */
+export interface NodeChangeResult {
+  os?: NodeOs;
 }
 
 /**
@@ -164,7 +207,7 @@ async function bootId(t: SshTarget): Promise<string> {
  * Ready and uncordoned; on a failure the node is left as it is (cordoned, maybe down) and the error
  * names the node and the step.
  */
-export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change: NodeChange, o: ApplyOptions): Promise<void> {
+export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change: NodeChange, o: ApplyOptions): Promise<NodeChangeResult> {
   const log = o.log ?? stderrLog;
   const t = targetOf(c, node);
   const viaNode = kubectlVia(c, node);
@@ -189,23 +232,27 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
       before = boot;
     }));
   }
-  if (!restarts) return;
+  if (!restarts) return {};
   if (change.upgrade) {
     const { image, recovery } = change.upgrade;
     for (const system of recovery ? [false, true] : [false]) {
       const command = upgradeCommand({ image, recovery: system });
+      // The boot id rides along in the first upgrade's session when not read yet: one login less.
+      const withBootId = before === undefined;
       log.info(`${node.name}: kairos-agent upgrade${system ? " of the recovery system" : ""} to ${image}`);
       await step(node.name, `kairos-agent upgrade${system ? " --recovery" : ""}`, () => withKey(c, node, async (n) => {
-        const r = await sshExec(n, command, { timeoutMs: (o.upgradeSeconds ?? 1800) * 1000 });
+        const r = await sshExec(n, withBootId ? `${BOOT_ID_COMMAND} && ${command}` : command, { timeoutMs: (o.upgradeSeconds ?? 1800) * 1000 });
+        const printed = withBootId ? r.stdout.slice(r.stdout.indexOf("\n") + 1) : r.stdout;
         if (r.code !== 0) {
-          throw new Error(`${command} exited with ${r.code}; it printed:\n${tail(`${r.stdout}\n${r.stderr}`, 20)}\n`
+          throw new Error(`${command} exited with ${r.code}; it printed:\n${tail(`${printed}\n${r.stderr}`, 20)}\n`
             + `The node is cordoned and still runs its previous image; nodes before it in the rollout are upgraded, none after it was touched.`);
         }
+        if (withBootId) before = r.stdout.split("\n")[0].trim();
       }));
     }
   }
 
-  before ??= await step(node.name, "reading the boot id", () => withKey(c, node, bootId));
+  before ??= await step(node.name, "reading the boot id", () => withKey(c, node, (n) => bootId(n)));
   if (change.restart === "powercycle") {
     if (!o.libvirt) throw new NodeChangeError(node.name, "power cycle", "the node has no libvirt domain to power cycle");
     log.info(`${node.name}: power cycle (new hardware settings)`);
@@ -227,15 +274,19 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
   const diagnostics = async () => (o.consoleLogFile && o.libvirt
     ? `last 40 lines of the serial console (${o.consoleLogFile}):\n${await serialTail({ uri: o.libvirt.uri }, o.consoleLogFile, 40)}`
     : "");
-  await step(node.name, "coming back from the restart", () => retryUntil(async () => {
-    const id = await bootId(t);
-    if (id === before) throw new Error(`still the same boot (${id})`);
-    return id;
+  // With an upgrade, the session that sees the new boot also reads what that boot runs (checked once Ready).
+  const bounds = restartPollBounds(15_000);
+  const { booted } = await step(node.name, "coming back from the restart", () => retryUntil(async () => {
+    const connect = bounds.next();
+    const seen = await (change.upgrade ? bootIdAndOs(t, before!, connect) : bootId(t, connect).then((id) => ({ id, booted: undefined })))
+      .catch((e: unknown) => { bounds.failed(e); throw e; });
+    if (seen.id === before) throw new Error(`still the same boot (${seen.id})`);
+    return seen; // an object: retryUntil takes undefined as "not yet"
   }, {
     what: `${node.name} to boot again (a new boot id over SSH on ${describeTarget(t)})`, timeoutMs: left(), intervalMs, abortIf, diagnostics,
     onProgress: (ms) => log.info(`${node.name}: still waiting for the node to come back (${Math.round(ms / 1000)} s)`),
   }));
-  await step(node.name, "waiting for SSH", () => waitForSsh(t, { timeoutMs: left(), intervalMs, abortIf, diagnostics }));
+  // A new boot id came over SSH: the node answers, so no separate wait for SSH.
   log.info(`${node.name}: back; waiting until Ready (via ${viaNode.name})`);
   await step(node.name, "waiting until Ready", () => retryUntil(async () => {
     const r = await onVia((v) => sshExec(v, K3S_NODES_COMMAND, { connectTimeoutMs: 15_000, timeoutMs: 15_000 }));
@@ -252,7 +303,7 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
   if (change.upgrade) {
     const { image } = change.upgrade;
     await step(node.name, "checking the new image", async () => {
-      const { os, release } = await readNodeOs(c, node);
+      const { os, release } = booted!;
       if (os.bootState !== "active_boot") {
         throw new Error(`the node came back from ${os.bootState ?? "an unknown boot state"}, not active_boot: ${image} did not boot and Kairos fell back to the previous image. `
           + "The node is Ready on its previous image and stays cordoned; nodes after it were not touched.");
@@ -263,6 +314,7 @@ export async function applyNodeChange(c: ClusterAccess, node: NodeAccess, change
   }
   await step(node.name, "uncordon", () => onVia((v) => sshRun(v, uncordonCommand(node.name), { timeoutMs: 60_000 })));
   log.info(`${node.name}: done`);
+  return booted ? { os: booted.os } : {};
 }
 
 /** Graceful shutdown (bounded), else a hard stop; then start. The domain is addressed by UUID. */

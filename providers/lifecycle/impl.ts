@@ -94,6 +94,8 @@ function accessOf(news: Props, olds: Props): driver.ClusterAccess {
     previousPrivateKey: String(unwrapSecret(olds.privateKey) ?? ""), servers: news.servers ?? [],
   };
 }
+/** How long an upgrade waits for the other nodes to be Ready (Kubernetes marks a silent node NotReady after 40-50 s). */
+const SETTLE_SECONDS = 60;
 const nodeOf = (p: Props): driver.NodeAccess => ({ name: p.node, address: p.address, port: p.port });
 const applyOptions = (p: Props): driver.ApplyOptions => ({ drain: p.drain, readySeconds: p.readySeconds, libvirt: p.libvirt, consoleLogFile: p.consoleLogFile, log: stderrLog });
 
@@ -101,7 +103,8 @@ const applyOptions = (p: Props): driver.ApplyOptions => ({ drain: p.drain, ready
  * The upgrade `news.osImage` asks of the node, or undefined. Over SSH only (`upgrade.by` "operator":
  * the kairos-operator does it). From a recorded image, any change is one; with none recorded (a new
  * node, or osImage given for the first time) only when the node's release is known to differ.
- * Refused, before anything is touched, while a node is not Ready (unless `upgrade.force`).
+ * Refused, before anything is touched, while a node is not Ready (unless `upgrade.force`); a node
+ * gets SETTLE_SECONDS to be Ready again after the rollout's previous restart.
  */
 async function upgradeWanted(news: Props, from: string | undefined, access: driver.ClusterAccess, running?: Record<string, string>): Promise<driver.NodeChange["upgrade"]> {
   const image = news.osImage;
@@ -111,18 +114,20 @@ async function upgradeWanted(news: Props, from: string | undefined, access: driv
     if (!releaseMismatch(expectedRelease(parseKairosImageRef(image)), release) || !parseKairosImageRef(image)) return undefined;
   }
   if (news.upgrade?.force !== true) {
-    const notReady = await driver.notReadyNodes(access, nodeOf(news));
+    const notReady = await driver.notReadyAfterSettling(access, nodeOf(news), { settleSeconds: SETTLE_SECONDS });
     if (notReady.length) {
       throw new driver.NodeChangeError(news.node, "upgrade preflight",
-        `osImage: not upgrading to ${image} while ${notReady.join(", ")} ${notReady.length === 1 ? "is" : "are"} not Ready; bring ${notReady.length === 1 ? "it" : "them"} back, or set upgrade.force: true`);
+        `osImage: not upgrading to ${image} while ${notReady.join(", ")} ${notReady.length === 1 ? "is" : "are"} not Ready (waited ${SETTLE_SECONDS} s); `
+        + `bring ${notReady.length === 1 ? "it" : "them"} back, or set upgrade.force: true`);
     }
   }
   return { image, recovery: news.upgrade?.recovery === true };
 }
 
-/** What the node runs after a change: its OS (best effort) and the image recorded as applied. */
-async function osAfter(news: Props, access: driver.ClusterAccess, olds?: Props): Promise<Props> {
+/** What the node runs after a change: its OS (best effort; `seen` when the change read it already) and the image recorded as applied. */
+async function osAfter(news: Props, access: driver.ClusterAccess, olds?: Props, seen?: driver.NodeOs): Promise<Props> {
   const applied = news.osImage !== undefined ? { appliedOsImage: news.osImage } : {};
+  if (seen) return { ...applied, os: seen };
   try {
     return { ...applied, os: (await driver.readNodeOs(access, nodeOf(news))).os };
   } catch (e) {
@@ -139,8 +144,8 @@ async function converge(news: Props, from: string | undefined, olds: Props = new
   const seen = from ? undefined : await driver.readNodeOs(access, nodeOf(news));
   const upgrade = await upgradeWanted(news, from, access, seen?.release);
   if (!upgrade && seen) return { appliedOsImage: news.osImage, os: seen.os };
-  if (upgrade) await driver.applyNodeChange(access, nodeOf(news), { restart: "reboot", upgrade }, applyOptions(news));
-  return osAfter(news, access, olds);
+  const done = upgrade ? await driver.applyNodeChange(access, nodeOf(news), { restart: "reboot", upgrade }, applyOptions(news)) : {};
+  return osAfter(news, access, olds, done.os);
 }
 
 export const nodeConfig = versioned("kairos-lifecycle:NodeConfig", {
@@ -186,7 +191,7 @@ export const nodeConfig = versioned("kairos-lifecycle:NodeConfig", {
     if (!applyConfig && !restartChanged) return { outs: withSecrets({ ...recorded, ...(await converge(news, appliedImage(olds), olds)) }) };
     const access = accessOf(news, olds);
     const upgrade = imageChanged ? await upgradeWanted(news, appliedImage(olds), access) : undefined;
-    await driver.applyNodeChange(access, nodeOf(news), {
+    const done = await driver.applyNodeChange(access, nodeOf(news), {
       config: applyConfig ? String(unwrapSecret(news.cloudConfig)) : undefined,
       k3sChanged: applyConfig && (news.k3sDigest ?? "") !== (olds.appliedK3sDigest ?? ""),
       restart: upgrade ? (restartChanged ? "powercycle" : "reboot") : staged ? "none" : restartChanged ? "powercycle" : "reboot",
@@ -194,7 +199,7 @@ export const nodeConfig = versioned("kairos-lifecycle:NodeConfig", {
     }, applyOptions(news));
     return {
       outs: withSecrets({
-        ...recorded, pendingReboot: staged && !upgrade, ...(imageChanged ? await osAfter(news, access, olds) : {}),
+        ...recorded, pendingReboot: staged && !upgrade, ...(imageChanged ? await osAfter(news, access, olds, done.os) : {}),
       }),
     };
   },

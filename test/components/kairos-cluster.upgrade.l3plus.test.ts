@@ -11,14 +11,18 @@
  *   upgraded, rebooted, Ready on the new release and uncordoned before the next starts; no VM,
  *   disk or cidata volume changes; a no-op up afterwards changes nothing.
  * - A k3s minor skip is refused at preview, before any node is touched.
+ * - A node that stays NotReady (its VM paused) stops the upgrade before anything is touched, once
+ *   the rollout has waited for it to come back.
  * - A failure on the second node stops the rollout there: the first stays upgraded, the third is
  *   untouched, the error names the node, the step and what kairos-agent printed.
  * - A node that boots back into its previous image (A/B fallback) is a failure, reported as such.
  * - Once the cause is gone, the next up finishes the rollout.
  */
+import { run as exec } from "../../providers/exec";
 import { Day2Cluster, useDay2Cluster } from "../harness/day2-cluster";
 import { FailedRun, ProgramRun } from "../harness/dynamic-provider-host";
 import { outputValue as value } from "../harness/mocks";
+import { LOCAL } from "../providers/libvirt/env";
 
 /** The stand-in's first image, then two newer ones (k3s one minor up, then a patch) and a skip. */
 const V420 = "quay.io/kairos/hadron:v0.5.1-standard-amd64-generic-v4.2.0-k3s-v1.36.3-k3s1";
@@ -88,6 +92,25 @@ describe("KairosCluster OS upgrades over SSH (L3+, stand-in guests, engine seman
     expect(e.steps.filter((s) => s.op !== "same")).toEqual([]);
     expect(bootsNow()).toEqual([2, 2, 2]);
   }, 600_000);
+
+  test("a node that stays NotReady stops the upgrade before any node is touched, after waiting for it; the error names it", async () => {
+    const agent = c.of("Domain").find((e) => e.name === names[2])!;
+    const calls = (await c.serverCalls()).length;
+    await exec(["virsh", "-c", LOCAL.uri, "suspend", agent.id]);
+    try {
+      await c.untilListed(names[2], "NotReady", 60_000);
+      const started = Date.now();
+      const e = await failingUp(V440);
+      expect(e.message).toContain(`node ${names[0]}: upgrade preflight failed: osImage: not upgrading to ${V440} while ${names[2]} (NotReady) is not Ready (waited 60 s)`);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(60_000);
+      expect(e.message).toContain(`kairos: ${names[0]}: waiting up to 60 s for ${names[2]} (NotReady) to be Ready`); // from the host's output
+    } finally {
+      await exec(["virsh", "-c", LOCAL.uri, "resume", agent.id]);
+    }
+    await c.untilListed(names[2], "Ready", 60_000);
+    expect(bootsNow()).toEqual([2, 2, 2]);
+    expect((await c.serverCalls()).slice(calls)).toEqual([]);
+  }, 900_000);
 
   test("a failure on the second node stops the rollout: the first stays upgraded, the third untouched, the error names node, step and output", async () => {
     await c.ssh(addr(1), "touch /run/disk/os/fail-upgrade");
